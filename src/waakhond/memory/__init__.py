@@ -1,0 +1,1 @@
+"""Stage 3 of the pipeline: conversation and account state, kept in the store."""
