@@ -81,11 +81,13 @@ class DetectionContext:
     """What a detector may know beyond the event: a read-only snapshot of memory.
 
     ``facts`` holds account and relation facts (see :mod:`waakhond.memory.facts` for the names);
-    ``conversation`` the stored conversation state, when the event belongs to one.
+    ``conversation`` the stored conversation state, when the event belongs to one; ``signals`` what the
+    detectors that ran before this one found in the same event (detectors run in registration order).
     """
 
     facts: Mapping[str, Any] = field(default_factory=dict)
     conversation: Mapping[str, Any] | None = None
+    signals: tuple[Signal, ...] = ()
 
 
 @runtime_checkable

@@ -1,0 +1,38 @@
+# waakhond — the two commands a new user needs: `make run` and `make test`.
+VENV   ?= .venv
+PYTHON ?= python3
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+
+.PHONY: run test install system-deps lint bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+install: $(STAMP)
+
+## Start the engine on http://127.0.0.1:8000 with the embedded SQLite store (./var/) and the demo world.
+run: install
+	$(BIN)/waakhond serve --demo
+
+## Install what is missing (Python packages, and PostgreSQL from Debian when run as root) and run all tests.
+test: install system-deps
+	$(BIN)/python -m pytest -q
+
+## Debian packages the tests use: a PostgreSQL server for the storage tests.
+system-deps:
+	@sh scripts/system-deps.sh
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+
+bench: install
+	$(BIN)/python bench/classify_speed.py
+	$(BIN)/python bench/api_load.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

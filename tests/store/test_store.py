@@ -1,0 +1,59 @@
+"""The store on both back ends: migrations, time zones, all-or-nothing transactions, API keys."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, inspect, select
+
+from waakhond.store.apikeys import create_key, list_keys, revoke_key, verify_key
+from waakhond.store.database import Database
+from waakhond.store.schema import AccountRow, EventRow
+
+
+def test_migrations_create_every_table(any_db: Database) -> None:
+    tables = set(inspect(any_db.engine).get_table_names())
+    assert {"events", "decisions", "accounts", "relations", "conversations", "cases", "api_keys"} <= tables
+    any_db.migrate()  # a second run is a no-op
+
+
+def test_datetimes_come_back_aware_utc(any_db: Database) -> None:
+    t = datetime(2026, 11, 1, 12, 30, tzinfo=UTC)
+    with any_db.transaction() as s:
+        s.add(EventRow(id="e1", kind="message", occurred_at=t, actor_id="a", digest="d", payload={"x": 1}))
+    with any_db.reading() as s:
+        row = s.get(EventRow, "e1")
+        assert row is not None and row.occurred_at == t and row.occurred_at.tzinfo is not None
+        assert row.payload == {"x": 1}
+
+
+def test_transaction_is_all_or_nothing(any_db: Database) -> None:
+    with pytest.raises(RuntimeError), any_db.transaction() as s:
+        s.add(AccountRow(id="a", risk=0.0, profile={}, updated_at=datetime.now(UTC)))
+        s.flush()
+        raise RuntimeError("boom")
+    with any_db.reading() as s:
+        assert s.scalar(select(func.count()).select_from(AccountRow)) == 0
+
+
+def test_api_keys_lifecycle(any_db: Database) -> None:
+    secret, key = create_key(any_db, "backend")
+    assert secret.startswith("wh_") and len(secret) > 30
+    assert verify_key(any_db, secret)
+    assert not verify_key(any_db, secret + "x")
+    assert not verify_key(any_db, None)
+    assert [k.name for k in list_keys(any_db)] == ["backend"]
+    assert revoke_key(any_db, key.id)
+    assert not verify_key(any_db, secret)
+    assert not revoke_key(any_db, key.id)
+
+
+def test_database_url_forms(tmp_path) -> None:
+    from waakhond.store.database import _normalise
+
+    assert _normalise("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert _normalise("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+    db = Database.connect(f"sqlite:///{tmp_path}/nested/dir/w.db")
+    assert (tmp_path / "nested" / "dir" / "w.db").exists()
+    db.close()
