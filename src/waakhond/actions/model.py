@@ -48,8 +48,10 @@ VERDICT_RANK: dict[str, int] = {
 
 @dataclass(frozen=True)
 class Action:
-    """One action with its parameters (``priority`` for a case, ``message``/``language`` for a nudge …)
-    and the rule that asked for it."""
+    """One action with its parameters and the rule that asked for it.
+
+    Parameters: ``priority`` for a case, ``message``/``language`` for a nudge, ``hours`` for a restriction.
+    """
 
     type: ActionType
     params: Mapping[str, Any] = field(default_factory=dict)
@@ -78,7 +80,8 @@ class RuleHit:
     reason: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {"rule": self.rule, "shadow": self.shadow, "actions": list(self.actions), "reason": self.reason}
+        return {"rule": self.rule, "shadow": self.shadow, "actions": list(self.actions),
+                "reason": self.reason}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> RuleHit:
