@@ -111,7 +111,7 @@ def test_arbitrary_json_never_crashes(value: object) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.dictionaries(st.sampled_from(list(MSG) + ["room_id", "lang", "content_id"]),
+@given(st.dictionaries(st.sampled_from([*MSG, "room_id", "lang", "content_id"]),
                        st.none() | st.text(max_size=30) | st.integers() | st.lists(st.text(max_size=5)), max_size=9))
 def test_mutated_messages_either_parse_or_explain(value: dict) -> None:
     candidate = {**MSG, **value}

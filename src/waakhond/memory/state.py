@@ -231,7 +231,7 @@ class Memory:
         if row is None:
             row = ConversationRow(
                 id=conversation_id, channel=channel, participants=[], risk=0.0, alerted=False,
-                message_count=0, state={}, created_at=at, last_at=at,
+                message_count=0, state={}, nudged=[], created_at=at, last_at=at,
             )
             self.session.add(row)
         return row

@@ -106,8 +106,7 @@ class Database:
         try:
             yield session
         finally:
-            session.rollback()
-            session.close()
+            session.close()  # closing returns the connection (rolled back) without expiring loaded rows
 
     def close(self) -> None:
         self.engine.dispose()

@@ -50,7 +50,7 @@ def utcnow() -> datetime:
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}  # noqa: RUF012
 
 
 class EventRow(Base):
@@ -135,6 +135,7 @@ class ConversationRow(Base):
     alert_event_id: Mapped[str | None] = mapped_column(String(200))
     message_count: Mapped[int] = mapped_column(Integer, default=0)
     state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    nudged: Mapped[list[Any]] = mapped_column(default=list)  # "recipient:topic" nudges already shown
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_at: Mapped[datetime | None] = mapped_column()
 

@@ -83,6 +83,7 @@ def upgrade() -> None:
         sa.Column("alert_event_id", sa.String(length=200), nullable=True),
         sa.Column("message_count", sa.Integer(), nullable=False),
         sa.Column("state", sa.JSON(), nullable=False),
+        sa.Column("nudged", sa.JSON(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id"),

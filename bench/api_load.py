@@ -1,0 +1,152 @@
+"""API load benchmark: one `waakhond serve` worker, an open-loop load generator on loopback.
+
+    .venv/bin/python bench/api_load.py --rate 500 --seconds 20
+
+Starts the engine on a fresh SQLite store in a temporary directory, creates an API key, then sends single
+events (DM messages among generated accounts, a mix of ordinary chat and tactic lines) at a fixed rate over
+keep-alive connections, and prints the achieved throughput and latency percentiles. The load is open-loop:
+requests are sent on schedule whether or not earlier ones have answered, so a slow server shows up as
+latency instead of silently lowering the rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import orjson
+
+LINES = [
+    "did you finish the homework?", "lol same", "are you coming to practice tomorrow?", "great cover!!",
+    "what song is next", "my mom says hi", "see you at school", "that level was so hard",
+    "how old are you?", "are your parents home?", "add me on snap", "don't tell anyone about us",
+    "i can send you 500 coins", "send me a pic", "you look so mature",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def make_events(n: int, seed: int = 7) -> list[bytes]:
+    rng = random.Random(seed)
+    t0 = datetime(2026, 11, 1, tzinfo=UTC)
+    users = [f"u{i}" for i in range(2000)]
+    out = []
+    for i in range(200):  # some accounts with ages first
+        out.append({"id": f"acc{i}", "kind": "account", "occurred_at": t0.isoformat(), "account_id": users[i],
+                    "birth_year": rng.choice([1980, 1990, 2012, 2013, 2014])})
+    for i in range(n):
+        a, b = rng.sample(users[:400], 2)
+        out.append({"id": f"msg{i}", "kind": "message", "occurred_at": (t0 + timedelta(seconds=i)).isoformat(),
+                    "sender_id": a, "recipient_ids": [b], "channel": "dm", "text": rng.choice(LINES)})
+    return [orjson.dumps(e) for e in out]
+
+
+async def post(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, body: bytes, key: str) -> int:
+    writer.write(
+        b"POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        + f"X-API-Key: {key}\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body
+    )
+    await writer.drain()
+    status_line = await reader.readline()
+    length = 0
+    while True:
+        line = await reader.readline()
+        if line in (b"\r\n", b""):
+            break
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":")[1])
+    await reader.readexactly(length)
+    return int(status_line.split()[1])
+
+
+async def load(port: int, key: str, bodies: list[bytes], rate: float, connections: int) -> dict[str, float]:
+    pool: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
+    for _ in range(connections):
+        pool.put_nowait(await asyncio.open_connection("127.0.0.1", port))
+    latencies: list[float] = []
+    errors = 0
+    start = time.perf_counter()
+
+    async def one(body: bytes, scheduled: float) -> None:
+        nonlocal errors
+        conn = await pool.get()
+        try:
+            status = await post(*conn, body, key)
+            if status != 200:
+                errors += 1
+        finally:
+            pool.put_nowait(conn)
+        # latency from the scheduled send time: queueing in the client counts against the server
+        latencies.append(time.perf_counter() - scheduled)
+
+    tasks = []
+    for i, body in enumerate(bodies):
+        scheduled = start + i / rate
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(body, scheduled)))
+    await asyncio.gather(*tasks)
+    elapsed = time.perf_counter() - start
+    latencies.sort()
+
+    def pct(p: float) -> float:
+        return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000
+
+    return {"requests": len(bodies), "seconds": elapsed, "rate": len(bodies) / elapsed, "errors": errors,
+            "p50_ms": pct(0.50), "p95_ms": pct(0.95), "p99_ms": pct(0.99), "max_ms": latencies[-1] * 1000}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rate", type=float, default=500, help="events per second to offer")
+    ap.add_argument("--seconds", type=float, default=20, help="how long to offer load")
+    ap.add_argument("--connections", type=int, default=32)
+    ap.add_argument("--database-url", default=None, help="default: a fresh SQLite file in a temp dir")
+    args = ap.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="waakhond-bench-"))
+    env = {**os.environ, "WAAKHOND_DATABASE_URL": args.database_url or f"sqlite:///{tmp}/bench.db"}
+    bin_dir = Path(sys.executable).parent
+    key = orjson.loads(subprocess.run([str(bin_dir / "waakhond"), "apikey", "create", "bench", "--json"],
+                                      env=env, check=True, capture_output=True).stdout)["key"]
+    port = free_port()
+    server = subprocess.Popen([str(bin_dir / "waakhond"), "serve", "--port", str(port), "--log-level", "warning"],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        n = int(args.rate * args.seconds)
+        bodies = make_events(n)
+        warm, bodies = bodies[:300], bodies[300:]
+        asyncio.run(load(port, key, warm, 300, 8))  # accounts + warm-up
+        r = asyncio.run(load(port, key, bodies, args.rate, args.connections))
+        print(f"API load, one worker, single-event requests on loopback ({args.database_url or 'SQLite'}):")
+        print(f"  offered {args.rate:.0f}/s for {args.seconds:.0f}s: {r['requests']} requests in {r['seconds']:.1f}s "
+              f"= {r['rate']:.0f} events/s, errors {r['errors']}")
+        print(f"  latency p50 {r['p50_ms']:.1f} ms, p95 {r['p95_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms, "
+              f"max {r['max_ms']:.1f} ms")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()

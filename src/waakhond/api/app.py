@@ -1,0 +1,318 @@
+"""The HTTP API: send events, get explained decisions back; read risk, decisions and cases.
+
+Start it with ``waakhond serve``; the OpenAPI document is at ``/openapi.json`` and browsable at ``/docs``.
+Every endpoint but ``/healthz`` needs an API key in the ``X-API-Key`` header (``waakhond apikey create``).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Any
+
+import orjson
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse, Response
+from fastapi.security import APIKeyHeader
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import TypeAdapter
+from sqlalchemy import select
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from waakhond import __version__, metrics
+from waakhond.api import schemas
+from waakhond.events import Event, InvalidInput, Problem, decode_json, parse_batch
+from waakhond.memory.state import Memory
+from waakhond.pipeline import Engine
+from waakhond.policy import PolicyError
+from waakhond.store.apikeys import verify_key
+from waakhond.store.schema import AccountRow, CaseRow, ConversationRow, DecisionRow, utcnow
+
+log = logging.getLogger("waakhond.api")
+
+#: Largest request body accepted (a batch of 1,000 events of ordinary size fits easily).
+MAX_BODY_BYTES = 8 * 1024 * 1024
+MAX_BATCH = 1_000
+
+
+class JSONResponse(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, problems: list[Problem] | None = None) -> None:
+        self.status, self.message, self.problems = status, message, problems or []
+
+
+def _error(status: int, message: str, problems: list[Problem] | None = None) -> JSONResponse:
+    body = {"error": {"status": status, "message": message, "problems": [p.as_dict() for p in problems or []]}}
+    return JSONResponse(body, status_code=status)
+
+
+_api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="created with `waakhond apikey create`")
+
+
+def create_app(engine: Engine) -> FastAPI:
+    app = FastAPI(
+        title="waakhond",
+        version=__version__,
+        summary="Child-safety engine: events in, explained decisions out.",
+        description=(
+            "Send the events your platform already has (messages, accounts, contacts, gifts, media, reports, "
+            "moderation actions) to `POST /v1/events`; each answer is a decision with its verdict, actions, "
+            "signals and explanation. All endpoints but `/healthz` need the `X-API-Key` header."
+        ),
+        default_response_class=JSONResponse,
+    )
+    app.state.engine = engine
+    db = engine.db
+    error_responses: dict[int | str, dict[str, Any]] = {
+        400: {"model": schemas.ErrorOut, "description": "malformed JSON or invalid UTF-8"},
+        401: {"model": schemas.ErrorOut, "description": "missing or unknown API key"},
+        409: {"model": schemas.ErrorOut, "description": "event id reused for a different event"},
+        413: {"model": schemas.ErrorOut, "description": "body or batch too large"},
+        422: {"model": schemas.ErrorOut, "description": "an event failed validation; nothing was stored"},
+    }
+
+    def require_key(key: Annotated[str | None, Depends(_api_key_header)], request: Request) -> None:
+        if key is None:
+            auth = request.headers.get("authorization", "")
+            key = auth[7:] if auth.lower().startswith("bearer ") else None
+        if not verify_key(db, key):
+            metrics.REJECTED.labels("auth").inc()
+            raise ApiError(401, "missing or unknown API key (send it in the X-API-Key header)")
+
+    authed = [Depends(require_key)]
+
+    # ---- errors: always a JSON body naming the problem; never a stack trace --------------------------------
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, exc: ApiError) -> Response:
+        return _error(exc.status, exc.message, exc.problems)
+
+    @app.exception_handler(InvalidInput)
+    async def _invalid(_: Request, exc: InvalidInput) -> Response:
+        metrics.REJECTED.labels("invalid").inc()
+        return _error(exc.status, str(exc), exc.problems)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> Response:
+        problems = [Problem(e["msg"], field=".".join(str(p) for p in e["loc"])) for e in exc.errors()]
+        return _error(422, "invalid request parameters", problems)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> Response:
+        return _error(exc.status_code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> Response:  # pragma: no cover - a bug if reached
+        log.exception("unexpected error", exc_info=exc)
+        return _error(500, "internal error; nothing was stored. The error is in the server log.")
+
+    # ---- health and metrics --------------------------------------------------------------------------------
+    @app.get("/healthz", tags=["operations"], summary="Liveness and store check (no API key needed)")
+    def healthz() -> dict[str, Any]:
+        with db.reading() as s:
+            s.execute(select(1))
+        return {"status": "ok", "version": __version__, "store": db.dialect,
+                "policy_version": engine.policy.current.version}
+
+    @app.get("/metrics", tags=["operations"], dependencies=authed, response_class=Response,
+             summary="Prometheus metrics in text format")
+    def prometheus() -> Response:
+        return Response(generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/", include_in_schema=False, response_class=HTMLResponse)
+    def home() -> HTMLResponse:
+        return HTMLResponse(
+            "<!doctype html><title>waakhond</title><h1>waakhond</h1>"
+            "<p>The engine is running. API documentation: <a href='/docs'>/docs</a>.</p>"
+        )
+
+    # ---- events --------------------------------------------------------------------------------------------
+    @app.post(
+        "/v1/events",
+        tags=["events"],
+        dependencies=authed,
+        summary="Send one event or a batch; get the decision(s) back",
+        description=(
+            "The body is one event object or a list of up to 1,000. A batch is handled in one transaction: "
+            "if any event is invalid, nothing is stored and the error names each failing event by index and "
+            "id. Idempotent on event id: the same event sent again returns the stored decision."
+        ),
+        responses={
+            200: {"content": {"application/json": {"schema": {"oneOf": [
+                {"$ref": "#/components/schemas/DecisionOut"},
+                {"$ref": "#/components/schemas/DecisionBatchOut"},
+            ]}}}, "description": "a decision (single event) or {decisions: [...]} (batch)"},
+            **error_responses,
+        },
+        openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "oneOf": [{"$ref": "#/components/schemas/Event"},
+                      {"type": "array", "items": {"$ref": "#/components/schemas/Event"}, "maxItems": MAX_BATCH}]
+        }}}}},
+    )
+    async def post_events(request: Request) -> Response:
+        raw = await _read_body(request)
+        value = decode_json(raw)
+        events = parse_batch(value, max_events=MAX_BATCH)
+        decisions = await run_in_threadpool(engine.process, events)
+        if isinstance(value, list):
+            return JSONResponse({"decisions": [d.as_dict() for d in decisions]})
+        return JSONResponse(decisions[0].as_dict())
+
+    # ---- reads ---------------------------------------------------------------------------------------------
+    @app.get("/v1/decisions/{event_id}", tags=["decisions"], dependencies=authed,
+             responses={200: {"model": schemas.DecisionOut}, 404: {"model": schemas.ErrorOut}},
+             summary="The stored decision for an event")
+    def get_decision(event_id: str) -> Response:
+        with db.reading() as s:
+            row = s.get(DecisionRow, event_id)
+            if row is None:
+                raise ApiError(404, f"no decision for event {event_id!r}")
+            return JSONResponse(row.body)
+
+    @app.get("/v1/decisions", tags=["decisions"], dependencies=authed,
+             responses={200: {"model": schemas.DecisionBatchOut}},
+             summary="Recent decisions, newest first, filtered by conversation, account or verdict")
+    def list_decisions(
+        conversation_id: str | None = None,
+        account_id: Annotated[str | None, Query(description="the acting account")] = None,
+        verdict: str | None = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    ) -> Response:
+        q = select(DecisionRow).order_by(DecisionRow.created_at.desc()).limit(limit)
+        if conversation_id:
+            q = q.where(DecisionRow.conversation_id == conversation_id)
+        if account_id:
+            q = q.where(DecisionRow.actor_id == account_id)
+        if verdict:
+            q = q.where(DecisionRow.verdict == verdict)
+        with db.reading() as s:
+            return JSONResponse({"decisions": [r.body for r in s.scalars(q).all()]})
+
+    @app.get("/v1/conversations/{conversation_id}", tags=["risk"], dependencies=authed,
+             responses={200: {"model": schemas.ConversationOut}, 404: {"model": schemas.ErrorOut}},
+             summary="Risk of a conversation (dm:A:B with ids sorted, group:ROOM, livestream:ROOM, comment:ID)")
+    def get_conversation(conversation_id: str) -> Response:
+        with db.reading() as s:
+            row = s.get(ConversationRow, conversation_id)
+            if row is None:
+                raise ApiError(404, f"no conversation {conversation_id!r}")
+            return JSONResponse(conversation_view(row))
+
+    @app.get("/v1/accounts/{account_id}/risk", tags=["risk"], dependencies=authed,
+             responses={200: {"model": schemas.AccountRiskOut}, 404: {"model": schemas.ErrorOut}},
+             summary="An account's accumulated risk, with its history")
+    def get_account_risk(account_id: str) -> Response:
+        with db.reading() as s:
+            acc = s.get(AccountRow, account_id)
+            if acc is None:
+                raise ApiError(404, f"no account {account_id!r}")
+            memory = Memory(s)
+            return JSONResponse({
+                "account_id": acc.id,
+                "risk": round(memory.decayed_risk(acc, utcnow()), 4),
+                "suspended": acc.suspended,
+                "reports_received": acc.reports_received,
+                "blocks_received": acc.blocks_received,
+                "first_contacts": acc.first_contacts,
+                "first_contacts_to_minors": acc.first_contacts_to_minors,
+                "history": [{"at": p.at.isoformat(), "risk": p.risk, "event_id": p.event_id}
+                            for p in memory.risk_history(acc.id)],
+            })
+
+    @app.get("/v1/cases", tags=["cases"], dependencies=authed, responses={200: {"model": schemas.CaseListOut}},
+             summary="The review queue: most urgent first, then oldest")
+    def list_cases(
+        status: Annotated[str, Query(pattern="^(open|closed)$")] = "open",
+        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    ) -> Response:
+        q = (select(CaseRow).where(CaseRow.status == status)
+             .order_by(CaseRow.priority_rank, CaseRow.created_at).limit(limit))
+        with db.reading() as s:
+            return JSONResponse({"cases": [case_view(c) for c in s.scalars(q).all()]})
+
+    # ---- policy --------------------------------------------------------------------------------------------
+    @app.get("/v1/policy", tags=["policy"], dependencies=authed, responses={200: {"model": schemas.PolicyOut}},
+             summary="The active policy rules")
+    def get_policy() -> Response:
+        return JSONResponse(engine.policy.current.describe())
+
+    @app.post("/v1/policy/reload", tags=["policy"], dependencies=authed,
+              responses={200: {"model": schemas.PolicyOut}, 422: {"model": schemas.ErrorOut}},
+              summary="Reload the rules file; a bad file is refused and the old rules stay active")
+    def reload_policy() -> Response:
+        try:
+            policy = engine.policy.reload()
+        except PolicyError as exc:
+            raise ApiError(422, f"rules not reloaded, the previous rules stay active: {exc}") from None
+        return JSONResponse(policy.describe())
+
+    def custom_openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        spec = get_openapi(title=app.title, version=app.version, summary=app.summary,
+                           description=app.description, routes=app.routes)
+        components = spec.setdefault("components", {}).setdefault("schemas", {})
+        event_schema = TypeAdapter(Event).json_schema(ref_template="#/components/schemas/{model}")
+        components.update(event_schema.pop("$defs", {}))
+        components["Event"] = event_schema
+        for model in (schemas.DecisionOut, schemas.DecisionBatchOut):
+            s = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            components.update(s.pop("$defs", {}))
+            components[model.__name__] = s
+        app.openapi_schema = spec
+        return spec
+
+    app.openapi = custom_openapi  # type: ignore[method-assign]
+    return app
+
+
+async def _read_body(request: Request) -> bytes:
+    """Read the body, refusing (413) more than MAX_BODY_BYTES without buffering all of it."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        metrics.REJECTED.labels("too_large").inc()
+        raise ApiError(413, f"body too large: {declared} bytes, at most {MAX_BODY_BYTES}")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            metrics.REJECTED.labels("too_large").inc()
+            raise ApiError(413, f"body too large: more than {MAX_BODY_BYTES} bytes")
+        chunks.append(chunk)
+    if not size:
+        raise ApiError(400, "empty body: send one event object or a list of events")
+    return b"".join(chunks)
+
+
+def conversation_view(row: ConversationRow) -> dict[str, Any]:
+    state = row.state or {}
+    return {
+        "conversation_id": row.id,
+        "channel": row.channel,
+        "participants": list(row.participants),
+        "risk": round(row.risk, 4),
+        "alerted": row.alerted,
+        "alert_event_id": row.alert_event_id,
+        "alert_index": state.get("alert_index"),
+        "message_count": row.message_count,
+        "tactics": dict(state.get("tactic_counts", {})),
+        "evidence": list(state.get("evidence", [])),
+        "last_at": row.last_at.isoformat() if row.last_at else None,
+    }
+
+
+def case_view(c: CaseRow) -> dict[str, Any]:
+    return {
+        "id": c.id, "status": c.status, "priority": c.priority, "subject": c.subject_key,
+        "account_id": c.account_id, "conversation_id": c.conversation_id, "reason": c.reason,
+        "event_ids": list(c.event_ids), "created_at": c.created_at.isoformat(),
+        "updated_at": c.updated_at.isoformat(),
+    }
