@@ -160,8 +160,11 @@ def apikey_list(as_json: JsonFlag = False) -> None:
     from waakhond.store.database import Database
 
     keys = list_keys(Database.connect())
-    rows: list[dict[str, Any]] = [{"id": k.id, "name": k.name, "prefix": k.prefix, "created_at": k.created_at.isoformat(),
-             "revoked_at": k.revoked_at.isoformat() if k.revoked_at else None} for k in keys]
+    rows: list[dict[str, Any]] = [
+        {"id": k.id, "name": k.name, "prefix": k.prefix, "created_at": k.created_at.isoformat(),
+         "revoked_at": k.revoked_at.isoformat() if k.revoked_at else None}
+        for k in keys
+    ]
     if as_json:
         _print_json(rows)
         return

@@ -80,8 +80,9 @@ class Database:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
-    def migrate(self, revision: str = "head") -> None:
-        """Bring the schema to ``revision`` with Alembic (a no-op when it is current)."""
+    def migrate(self, revision: str = "heads") -> None:
+        """Bring the schema to ``revision`` with Alembic (a no-op when it is current). Feature migrations may
+        branch from the same parent, so the default is every head."""
         with self.engine.begin() as conn:
             cfg = alembic_config()
             cfg.attributes["connection"] = conn
