@@ -1,0 +1,262 @@
+"""Conversation risk: the grooming arc, decay, account facts, role attribution, bounds."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from waakhond.detectors.conversation import (
+    ALERT_THRESHOLD,
+    MAX_EVIDENCE,
+    ConversationState,
+    score_conversation,
+    update_conversation,
+)
+from waakhond.detectors.text.tactics import classify_text, stated_ages
+
+T0 = datetime(2026, 3, 1, 18, 0, tzinfo=UTC)
+
+
+def _msgs(lines: list[tuple[str, str, float]]) -> list[dict[str, Any]]:
+    """(sender, text, days after T0)."""
+    return [{"sender": s, "text": t, "sent_at": (T0 + timedelta(days=d)).isoformat()} for s, t, d in lines]
+
+
+GROOMING_ARC = _msgs(
+    [
+        ("stranger", "hey cutie, love your videos", 0),
+        ("kid", "thanks :)", 0.01),
+        ("stranger", "how old are you?", 0.02),
+        ("kid", "im 12", 0.03),
+        ("stranger", "you're so mature for your age", 0.04),
+        ("kid", "haha thx", 0.05),
+        ("stranger", "do your parents check your phone?", 1.0),
+        ("kid", "no not really", 1.01),
+        ("stranger", "good. dont tell them about me ok, this is our secret", 1.02),
+        ("stranger", "add me on snap, its more private", 2.0),
+        ("stranger", "send me a pic of you in your pjs", 2.1),
+        ("kid", "idk", 2.11),
+        ("stranger", "come on just once", 2.12),
+        ("stranger", "we should meet, i can pick you up after school", 3.0),
+        ("kid", "ok", 3.01),
+        ("stranger", "nice", 3.02),
+    ]
+)
+
+CLASSMATES = _msgs(
+    [
+        ("anna", "did you finish the math homework", 0),
+        ("ben", "no lol its so hard", 0.01),
+        ("anna", "can you send me the homework pic tomorrow", 0.02),
+        ("ben", "sure. are you going to the party on saturday", 0.03),
+        ("anna", "yes! my mom is driving me", 0.04),
+        ("ben", "see you at school tomorrow", 0.05),
+        ("anna", "dm me the answer for question 4", 1.0),
+        ("ben", "oh snap i forgot it, sorry", 1.01),
+        ("anna", "ur so good at this game btw", 1.02),
+        ("ben", "meet at the bridge in minecraft", 1.03),
+        ("anna", "im 12 and i still cant beat level 3 haha", 1.04),
+    ]
+)
+
+ADULT_FLIRTING = _msgs(
+    [
+        ("sam", "you look so hot in that photo", 0),
+        ("kim", "haha thanks, you too", 0.01),
+        ("sam", "what are you wearing right now", 0.02),
+        ("kim", "wouldn't you like to know", 0.03),
+        ("sam", "send me a pic", 0.04),
+        ("sam", "we should meet up this weekend", 1.0),
+        ("kim", "drinks on friday?", 1.01),
+        ("sam", "i'm so horny thinking about you", 1.02),
+        ("kim", "i'm 34, not a teenager, be patient :)", 1.03),
+    ]
+)
+
+
+def test_grooming_arc_flags_before_the_end() -> None:
+    score = score_conversation(GROOMING_ARC)
+    assert score.flagged
+    assert score.alert_at is not None and score.alert_at < len(GROOMING_ARC) - 1
+    assert score.peak_risk >= ALERT_THRESHOLD
+    assert score.groomer == "stranger"
+    assert {"age_probe", "secrecy", "image_request"} <= set(score.tactics)
+
+
+def test_evidence_names_the_lines_that_drove_the_risk() -> None:
+    score = score_conversation(GROOMING_ARC)
+    assert 0 < len(score.evidence) <= MAX_EVIDENCE
+    assert all(e["sender"] == "stranger" for e in score.evidence)
+    indexes = [e["index"] for e in score.evidence]
+    assert indexes == sorted(indexes)
+    top = max(score.evidence, key=lambda e: e["contribution"])
+    assert set(top["tactics"]) & {"secrecy", "risk_check", "image_request", "meeting", "off_platform"}
+
+
+def test_classmates_chat_is_not_flagged() -> None:
+    score = score_conversation(CLASSMATES)
+    assert not score.flagged
+    assert score.peak_risk < ALERT_THRESHOLD / 2
+
+
+def test_adult_flirting_without_minor_cues_stays_below_threshold() -> None:
+    score = score_conversation(ADULT_FLIRTING)
+    assert score.tactics.get("sexual_content") and score.tactics.get("image_request")
+    assert not score.flagged
+    assert score.peak_risk < ALERT_THRESHOLD
+
+
+def test_the_same_flirting_towards_a_stated_minor_is_flagged() -> None:
+    to_minor = [*ADULT_FLIRTING[:-1], *_msgs([("kim", "im 13 btw", 1.03)])]
+    to_minor += _msgs([("sam", "what are you wearing right now", 1.05), ("sam", "send me a pic", 1.06)])
+    assert score_conversation(to_minor).flagged
+
+
+def test_account_facts_raise_risk() -> None:
+    lines = _msgs([("a", "hey how old are you", 0), ("a", "send me a pic", 0.01), ("a", "add me on snap", 0.02)])
+    plain = score_conversation(lines)
+    adult_to_minor = score_conversation(lines, participants={"a": {"age": 41}, "b": {"age": 11}})
+    adults = score_conversation(lines, participants={"a": {"age": 41}, "b": {"age": 39}})
+    assert adult_to_minor.peak_risk > plain.peak_risk > adults.peak_risk
+    assert adult_to_minor.flagged and not plain.flagged
+
+
+def test_unknown_ages_count_moderately() -> None:
+    state = ConversationState()
+    hits = classify_text("send me a pic")
+    known_adults, _ = update_conversation(
+        state,
+        hits=hits,
+        index=0,
+        at=T0,
+        sender="a",
+        facts={"sender_is_adult": True, "recipient_is_minor": False},
+    )
+    unknown, _ = update_conversation(
+        state,
+        hits=hits,
+        index=0,
+        at=T0,
+        sender="a",
+        facts={"sender_is_adult": None, "recipient_is_minor": None, "sender_age_unknown": True},
+    )
+    minor, _ = update_conversation(
+        state,
+        hits=hits,
+        index=0,
+        at=T0,
+        sender="a",
+        facts={"sender_is_adult": True, "recipient_is_minor": True, "age_gap": 30, "is_stranger": True},
+    )
+    assert known_adults.risk < unknown.risk < minor.risk
+
+
+def test_decay_lowers_risk_over_weeks() -> None:
+    state = ConversationState()
+    for i, text in enumerate(["how old r u", "are your parents home?", "dont tell anyone", "send me a pic"]):
+        state, _ = update_conversation(
+            state, hits=classify_text(text), index=i, at=T0 + timedelta(hours=i), sender="a", facts={}
+        )
+    high = state.risk
+    later, _ = update_conversation(state, hits={}, index=4, at=T0 + timedelta(weeks=6), sender="b", facts={})
+    assert later.risk < high / 2
+    assert later.peak_risk == state.peak_risk
+
+
+def test_repeating_one_tactic_has_diminishing_returns() -> None:
+    state = ConversationState()
+    risks = []
+    for i in range(8):
+        state, _ = update_conversation(
+            state, hits=classify_text("you're so pretty"), index=i, at=None, sender="a", facts={}
+        )
+        risks.append(state.risk)
+    assert risks[-1] < ALERT_THRESHOLD
+    assert risks[-1] - risks[-2] < risks[1] - risks[0]
+
+
+def test_roles_are_attributed_to_the_right_sender() -> None:
+    lines = _msgs(
+        [
+            ("x1", "how old r u", 0),
+            ("y2", "im 13, u?", 0.01),
+            ("x1", "r u home alone? dont tell ur mom we talk", 0.02),
+            ("y2", "why?", 0.03),
+            ("x1", "send me a pic, just once", 0.04),
+        ]
+    )
+    score = score_conversation(lines)
+    assert score.groomer == "x1"
+    assert score.flagged
+
+
+def test_update_does_not_mutate_and_fires_once() -> None:
+    state = ConversationState()
+    fired_at = []
+    for i, m in enumerate(GROOMING_ARC):
+        before = json.dumps(state.to_dict(), sort_keys=True)
+        new, fired = update_conversation(
+            state,
+            hits=classify_text(m["text"]),
+            index=i,
+            at=datetime.fromisoformat(m["sent_at"]),
+            sender=m["sender"],
+            facts={},
+            event_id=f"e{i}",
+            stated_ages=stated_ages(m["text"]),
+            text=m["text"],
+        )
+        assert json.dumps(state.to_dict(), sort_keys=True) == before
+        if fired:
+            fired_at.append(i)
+        state = new
+    assert len(fired_at) == 1
+    assert state.alerted and state.alert_index == fired_at[0] and state.alert_event_id == f"e{fired_at[0]}"
+
+
+def test_state_round_trips_through_json() -> None:
+    state = ConversationState()
+    for i, m in enumerate(GROOMING_ARC[:10]):
+        state, _ = update_conversation(
+            state,
+            hits=classify_text(m["text"]),
+            index=i,
+            at=datetime.fromisoformat(m["sent_at"]),
+            sender=m["sender"],
+            facts={"is_stranger": True},
+            stated_ages=stated_ages(m["text"]),
+        )
+    restored = ConversationState.from_dict(json.loads(json.dumps(state.to_dict())))
+    assert restored == state
+    nxt = GROOMING_ARC[10]
+    a, _ = update_conversation(state, hits=classify_text(nxt["text"]), index=10, at=T0, sender="stranger", facts={})
+    b, _ = update_conversation(restored, hits=classify_text(nxt["text"]), index=10, at=T0, sender="stranger", facts={})
+    assert a.risk == b.risk
+
+
+def test_long_conversations_and_messages_are_bounded() -> None:
+    lines = [
+        {"sender": f"user{i % 60}", "text": f"message {i}: see you at practice, bring the ball"} for i in range(500)
+    ]
+    lines.append({"sender": "user1", "text": "homework " * 5000})
+    start = time.perf_counter()
+    score = score_conversation(iter(lines))
+    assert time.perf_counter() - start < 10
+    assert not score.flagged
+    state = ConversationState()
+    for i in range(200):
+        state, _ = update_conversation(
+            state, hits=classify_text("send me a pic"), index=i, at=None, sender=f"s{i}", facts={}
+        )
+    assert len(state.mass) <= 32 and len(state.evidence) <= MAX_EVIDENCE
+    assert len(json.dumps(state.to_dict())) < 20_000
+
+
+def test_messages_without_senders_or_times_work() -> None:
+    score = score_conversation(
+        [{"text": "how old r u"}, {"text": "im 12"}, {"text": "dont tell ur parents"}, {"text": "send me a pic of you"}]
+    )
+    assert score.flagged
+    assert score.groomer is None
