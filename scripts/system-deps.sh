@@ -1,9 +1,10 @@
 #!/bin/sh
-# Install the Debian packages the test suite needs, when they are missing and we may (root with apt-get).
+# Install the Debian packages the test suite needs (PostgreSQL, chromium), when they are missing and we may (root with apt-get).
 # Without root, the tests that need them are skipped with a message saying what to install.
 set -u
 need=""
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need="$need postgresql"
+[ -x /usr/bin/chromium ] || need="$need chromium"  # the console browser tests (Playwright drives it)
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing Debian packages:$need"

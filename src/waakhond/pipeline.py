@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from hashlib import sha256
@@ -21,15 +21,21 @@ from typing import Any
 
 import orjson
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from waakhond import metrics
 from waakhond.actions import Action, ActionType, Decision, RuleHit, verdict_of
 from waakhond.actions.model import PRIORITY_RANK
 from waakhond.detectors import DetectionContext, Detector, Signal
+from waakhond.detectors.accountability import ModeratorAccountabilityDetector
+from waakhond.detectors.behaviour import BehaviourDetector
 from waakhond.detectors.conversation import ConversationState, update_conversation
+from waakhond.detectors.livestream import LivestreamDetector
 from waakhond.detectors.text.labels import TACTICS
 from waakhond.detectors.text.tactics import TacticDetector, TacticHit, stated_ages
-from waakhond.events import Event, GiftEvent, InvalidInput, MessageEvent, Problem
+from waakhond.events import Event, GiftEvent, InvalidInput, MessageEvent, Problem, ReportEvent
+from waakhond.memory.accountability import moderation_facts
+from waakhond.memory.behaviour import BehaviourMemory
 from waakhond.memory.keys import actor_of, conversation_of
 from waakhond.memory.state import Memory
 from waakhond.policy import ActivePolicy, Policy
@@ -49,7 +55,7 @@ class EventConflict(InvalidInput):
 
 def default_detectors() -> list[Detector]:
     """The detectors the engine runs, in order. Later ones see earlier signals in ``context.signals``."""
-    return [TacticDetector()]
+    return [TacticDetector(), BehaviourDetector(), LivestreamDetector(), ModeratorAccountabilityDetector()]
 
 
 def event_digest(event: Event) -> str:
@@ -88,10 +94,38 @@ class Engine:
         started = time.perf_counter()
         with self._lock, self.db.transaction() as session:
             memory = Memory(session)
-            decisions = [self._process_one(memory, event, i if len(events) > 1 else None)
+            memory.prefetch_batch(events)
+            BehaviourMemory.prefetch_batch(session, events)
+            known = _stored_digests(session, [e.id for e in events])
+            fresh: dict[str, tuple[str, dict[str, Any]]] = {}  # event id → (digest, decision) in this batch
+            decisions = [self._process_one(memory, event, i if len(events) > 1 else None, known, fresh)
                          for i, event in enumerate(events)]
+            memory.write_events()
         metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
         return decisions
+
+    def process_groups(self, groups: Sequence[Sequence[Event]]) -> list[list[Decision] | Exception]:
+        """Process several independent batches (e.g. concurrent API requests) in one transaction when all
+        succeed; if that fails, each batch is retried alone, so one bad batch never fails another."""
+        if len(groups) > 1:
+            try:
+                flat = self.process([e for g in groups for e in g])
+            except Exception:
+                pass
+            else:
+                out: list[list[Decision] | Exception] = []
+                i = 0
+                for g in groups:
+                    out.append(flat[i : i + len(g)])
+                    i += len(g)
+                return out
+        results: list[list[Decision] | Exception] = []
+        for g in groups:
+            try:
+                results.append(self.process(g))
+            except Exception as exc:
+                results.append(exc)
+        return results
 
     def decision(self, event_id: str) -> Decision | None:
         with self.db.reading() as session:
@@ -99,11 +133,18 @@ class Engine:
             return Decision.from_dict(row.body) if row else None
 
     # ---- one event -----------------------------------------------------------------------------------------
-    def _process_one(self, memory: Memory, event: Event, index: int | None) -> Decision:
+    def _process_one(
+        self, memory: Memory, event: Event, index: int | None, known: Mapping[str, str],
+        fresh: dict[str, tuple[str, dict[str, Any]]],
+    ) -> Decision:
         digest = event_digest(event)
-        seen = memory.session.get(EventRow, event.id)
-        if seen is not None:
-            if seen.digest != digest:
+        if event.id in fresh:  # the same id twice in one batch
+            if fresh[event.id][0] != digest:
+                raise EventConflict(event.id, index)
+            metrics.DUPLICATES.inc()
+            return Decision.from_dict(fresh[event.id][1])
+        if event.id in known:
+            if known[event.id] != digest:
                 raise EventConflict(event.id, index)
             metrics.DUPLICATES.inc()
             stored = memory.session.get(DecisionRow, event.id)
@@ -111,14 +152,19 @@ class Engine:
             return Decision.from_dict(stored.body)
 
         conversation_id = conversation_of(event)
+        memory.prefetch(event, conversation_id)
         conversation = memory.conversation(conversation_id) if conversation_id else None
         facts = memory.facts_for(event, conversation)
+        facts.update(moderation_facts(memory.session, event))  # watching the watchers (issue 5)
 
         # detectors: read the event and a snapshot of memory, emit signals
         signals: list[Signal] = []
+        behaviour = BehaviourMemory(memory.session)
+        snapshot = behaviour.snapshot(event, facts)
         for detector in self.detectors:
             if event.kind in detector.reads:
-                context = DetectionContext(facts, conversation.state if conversation else None, tuple(signals))
+                context = DetectionContext(facts, conversation.state if conversation else None, tuple(signals),
+                                           snapshot)
                 signals.extend(detector.detect(event, context))
 
         # memory: conversation state and account/relation facts
@@ -129,6 +175,7 @@ class Engine:
             if conv.signal is not None:
                 signals.append(conv.signal)
         memory.record(event, facts)
+        behaviour.record(memory, event, facts, signals)
         actor = actor_of(event)
         if actor and conv is not None and conv.groomer == actor and conv.risk > 0:
             memory.raise_risk(actor, conv.risk, event.occurred_at, event.id)
@@ -153,17 +200,16 @@ class Engine:
             conversation_id=conversation_id,
             policy_version=policy.version,
         )
-        memory.session.add(EventRow(
-            id=event.id, kind=event.kind, occurred_at=event.occurred_at, received_at=utcnow(), actor_id=actor,
-            conversation_id=conversation_id, digest=digest, payload=event.model_dump(mode="json"),
-        ))
-        memory.session.flush()  # the event row first: the decision refers to it
+        now = utcnow()
         body = decision.as_dict()
-        memory.session.add(DecisionRow(
-            event_id=event.id, verdict=decision.verdict.value, conversation_id=conversation_id, actor_id=actor,
-            policy_version=policy.version, created_at=utcnow(), body=body,
-        ))
-        memory.session.flush()
+        memory.append_event(
+            {"id": event.id, "kind": event.kind, "occurred_at": event.occurred_at, "received_at": now,
+             "actor_id": actor, "conversation_id": conversation_id, "digest": digest,
+             "payload": event.model_dump(mode="json")},
+            {"event_id": event.id, "verdict": decision.verdict.value, "conversation_id": conversation_id,
+             "actor_id": actor, "policy_version": policy.version, "created_at": now, "body": body},
+        )
+        fresh[event.id] = (digest, body)
         _count(decision)
         # Answer with exactly what is stored, so a replay of the same event gives an identical decision.
         return Decision.from_dict(body)
@@ -181,7 +227,7 @@ class Engine:
         hits = {s.name: TacticHit(s.name, s.score, s.spans, s.explanation) for s in signals if s.name in TACTICS}
         new, fired = update_conversation(
             state, hits=hits, index=row.message_count, at=event.occurred_at, sender=sender, facts=facts,
-            event_id=event.id, stated_ages=stated_ages(text) if text else (),
+            event_id=event.id, stated_ages=stated_ages(text) if text else (), text=text or None,
         )
         row.state = new.to_dict()
         row.risk = float(new.risk)
@@ -258,6 +304,8 @@ class Engine:
         reason: str,
     ) -> int:
         priority = str(action.params.get("priority", "normal"))
+        if isinstance(event, ReportEvent) and event.subject_account_id:
+            actor = event.subject_account_id  # a report's case is about the reported account, not the reporter
         subject = f"conversation:{conversation_id}" if conversation_id else f"account:{actor or event.id}"
         case = memory.session.scalars(
             select(CaseRow).where(CaseRow.subject_key == subject, CaseRow.status == "open")
@@ -279,6 +327,15 @@ class Engine:
                 case.event_ids = [*case.event_ids, event.id][-500:]
             case.updated_at = _later(case.updated_at, now) or now
         return int(case.id)
+
+
+def _stored_digests(session: Session, ids: list[str]) -> dict[str, str]:
+    """Digests of the events of a batch that are already stored (one query per 500 ids)."""
+    out: dict[str, str] = {}
+    for i in range(0, len(ids), 500):
+        q = select(EventRow.id, EventRow.digest).where(EventRow.id.in_(ids[i : i + 500]))
+        out.update({row.id: row.digest for row in session.execute(q)})
+    return out
 
 
 def _groomer(state: ConversationState) -> str | None:

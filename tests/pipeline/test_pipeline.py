@@ -153,3 +153,11 @@ def test_bad_rules_reload_keeps_old_rules(db: Database, tmp_path: Path) -> None:
         active.reload()
     assert "recipient_is_minor" in str(info.value)  # the hint
     assert engine.policy.current.version == old
+
+
+def test_a_report_opens_a_case_about_the_reported_account(engine: Engine) -> None:
+    process(engine, {"id": "r1", "kind": "report", "occurred_at": "2026-11-01T00:00:00Z", "reporter_id": "kid",
+                     "subject_account_id": "stranger", "category": "grooming"})
+    with engine.db.reading() as s:
+        [case] = s.scalars(select(CaseRow)).all()
+    assert case.account_id == "stranger" and case.subject_key == "account:stranger"

@@ -329,6 +329,33 @@ SCENARIOS: dict[str, tuple[dict[str, Any], dict[str, float]]] = {
         facts(kind="report", report_category="csam", reporter_is_trusted_flagger=True),
         {},
     ),
+    # account behaviour, livestreams and comments (issue 6; detectors tested in tests/behaviour)
+    "risky_first_contact_to_minor": (people(30, 12, is_first_contact=True), {"faceless_new_account": 0.6}),
+    "mass_first_contact_to_minors": (people(30, 12, is_first_contact=True), {"mass_minor_contact": 0.7}),
+    "mass_first_contact_restrict": (people(30, 12, is_first_contact=True), {"mass_minor_contact": 0.9}),
+    "hashtag_targeting_of_minors": (people(30, 12, is_first_contact=True), {"hashtag_targeting": 0.6}),
+    "repeatedly_reported_or_blocked_by_minors": (people(30, 12), {"reported_by_minors": 0.6}),
+    "faceless_new_account_to_minors": (people(30, 12, is_first_contact=True), {"faceless_new_account": 0.7}),
+    "gift_with_request_to_minor": (people(30, 12, kind="gift"), {"gift_with_request": 0.8}),
+    "ban_evasion": (facts(kind="account"), {"ban_evasion": 0.8}),
+    "ban_evasion_suspend": (facts(kind="account"), {"ban_evasion": 0.95}),
+    "ban_evasion_weak_link": (facts(kind="account"), {"ban_evasion": 0.55}),
+    "stream_orders_to_minor": (people(30, 12, channel="livestream"), {"stream_command": 0.8}),
+    "conditional_gift_on_minor_stream": (people(30, 12, channel="livestream"), {"conditional_gift": 0.8}),
+    "sexualised_comment_on_minor": (people(30, 12, channel="comment"), {"sexualised_comment": 0.8}),
+    "channel_ad_to_minor": (people(30, 12, channel="comment"), {"channel_ad": 0.8}),
+    "risky_viewer_in_minor_stream": (people(30, 12, channel="livestream"), {"viewer_risk": 0.85}),
+    "risky_viewer_restrict": (people(30, 12, channel="livestream"), {"viewer_risk": 0.95}),
+    "risky_minor_stream": (people(30, 12, channel="livestream"), {"room_risk": 0.95}),
+    # moderator accountability (issue 5; detector tested in tests/console/test_accountability.py)
+    "moderator_silences_reporter": (
+        facts(kind="moderation", moderation_action="ban", target_reported_abuse_recently=1),
+        {"moderator_silences_reporter": 0.6},
+    ),
+    "moderator_silences_reporter_in_minor_stream": (
+        facts(kind="moderation", moderation_action="kick", room_streamer_is_minor=True),
+        {"moderator_silences_reporter": 0.8},
+    ),
 }
 
 
@@ -346,7 +373,10 @@ def test_defaults_are_documented_and_enforced() -> None:
     assert DEFAULTS.mode == "enforce"
     for rule in DEFAULTS.rules:
         assert rule.description, rule.name
-    assert [r.name for r in DEFAULTS.rules if r.shadow] == ["sexual_request_between_minors"]
+    assert [r.name for r in DEFAULTS.rules if r.shadow] == [
+        "sexual_request_between_minors", "mass_first_contact_restrict", "ban_evasion_suspend",
+        "ban_evasion_weak_link", "channel_ad_to_minor", "risky_viewer_restrict",
+    ]
 
 
 fact_values = {

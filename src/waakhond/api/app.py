@@ -7,14 +7,15 @@ Every endpoint but ``/healthz`` needs an API key in the ``X-API-Key`` header (``
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 import orjson
 from fastapi import Depends, FastAPI, Query, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from fastapi.security import APIKeyHeader
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import TypeAdapter
@@ -22,7 +23,9 @@ from sqlalchemy import select
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from waakhond import __version__, metrics
-from waakhond.api import schemas
+from waakhond.api import gating, schemas
+from waakhond.api.group_commit import GroupCommit
+from waakhond.console import console_router
 from waakhond.events import Event, InvalidInput, Problem, decode_json, parse_batch
 from waakhond.memory.state import Memory
 from waakhond.pipeline import Engine
@@ -69,6 +72,14 @@ def create_app(engine: Engine) -> FastAPI:
         ),
         default_response_class=JSONResponse,
     )
+    writer = GroupCommit(engine)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await writer.close()
+
+    app.router.lifespan_context = lifespan
     app.state.engine = engine
     db = engine.db
     error_responses: dict[int | str, dict[str, Any]] = {
@@ -126,12 +137,11 @@ def create_app(engine: Engine) -> FastAPI:
     def prometheus() -> Response:
         return Response(generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
-    @app.get("/", include_in_schema=False, response_class=HTMLResponse)
-    def home() -> HTMLResponse:
-        return HTMLResponse(
-            "<!doctype html><title>waakhond</title><h1>waakhond</h1>"
-            "<p>The engine is running. API documentation: <a href='/docs'>/docs</a>.</p>"
-        )
+    @app.get("/", include_in_schema=False)
+    def home() -> Response:
+        return RedirectResponse("/console/", status_code=307)  # the review console (API docs: /docs)
+
+    app.include_router(console_router(engine))  # the review console at /console (issue 5)
 
     # ---- events --------------------------------------------------------------------------------------------
     @app.post(
@@ -160,7 +170,7 @@ def create_app(engine: Engine) -> FastAPI:
         raw = await _read_body(request)
         value = decode_json(raw)
         events = parse_batch(value, max_events=MAX_BATCH)
-        decisions = await run_in_threadpool(engine.process, events)
+        decisions = await writer.submit(events)
         if isinstance(value, list):
             return JSONResponse({"decisions": [d.as_dict() for d in decisions]})
         return JSONResponse(decisions[0].as_dict())
@@ -269,6 +279,7 @@ def create_app(engine: Engine) -> FastAPI:
         app.openapi_schema = spec
         return spec
 
+    app.include_router(gating.router(engine))
     app.openapi = custom_openapi  # type: ignore[method-assign]
     return app
 

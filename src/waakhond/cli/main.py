@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from waakhond import __version__
+from waakhond.cli import console_cmds
 
 app = typer.Typer(
     name="waakhond",
@@ -30,6 +31,8 @@ policy_app = typer.Typer(help="Check and show policy rule files.", no_args_is_he
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(db_app, name="db")
 app.add_typer(policy_app, name="policy")
+app.add_typer(console_cmds.user_app, name="user")
+app.add_typer(console_cmds.audit_app, name="audit")
 
 out = Console()
 err = Console(stderr=True)
@@ -95,6 +98,7 @@ def serve(
         secret, _ = create_key(engine.db, "demo")
         out.print(f"Demo API key (shown once): [bold]{secret}[/]")
         out.print(f'  curl -H "X-API-Key: {secret}" http://{host}:{port}/v1/cases')
+        console_cmds.print_demo_logins(engine, host, port)
 
     def _reload(*_: Any) -> None:
         try:

@@ -34,6 +34,12 @@ FACTS: dict[str, Fact] = {
         Fact("sender_reports_received", int, "reports received by the acting account"),
         Fact("sender_is_suspended", bool, "the acting account is suspended pending review"),
         Fact("sender_is_trusted_flagger", bool, "the acting account is a trusted flagger"),
+        Fact("sender_blocks_received", int, "times the acting account was blocked"),
+        Fact("sender_first_contacts_to_minors", int, "minors the acting account has contacted first, ever"),
+        Fact("sender_following_count", int, "accounts the acting account follows (from its profile counts)"),
+        Fact("sender_posts_count", int, "posts of the acting account (from its profile counts)"),
+        Fact("sender_linked_to_suspended", bool, "the acting account shares a device, e-mail or profile photo "
+             "with a suspended or banned account"),
         Fact("recipient_age", int, "youngest known age among the recipients (or the streamer / content owner)"),
         Fact("recipient_is_minor", bool, "a recipient (or the streamer / content owner) is under 18"),
         Fact("recipient_language", str, "the recipient's language for nudges: nl, en, de or fr"),
@@ -48,6 +54,14 @@ FACTS: dict[str, Fact] = {
         Fact("gift_amount", float, "amount of a gift event"),
         Fact("contact_action", str, "follow, friend_request, dm_request, block, join_stream, …"),
         Fact("moderation_action", str, "ban, kick, mute, … for moderation events"),
+        Fact("target_is_trusted_flagger", bool, "the account a ban, kick, mute or suspension falls on is a trusted "
+             "flagger"),
+        Fact("target_reported_abuse_recently", int, "abuse reports (grooming, sextortion, sexual comment on a "
+             "minor, CSAM) the moderated account made in the 30 days before"),
+        Fact("target_reported_actor", bool, "the moderated account had reported the moderator in those 30 days"),
+        Fact("room_streamer_is_minor", bool, "the moderation happens in a livestream room where a minor streams"),
+        Fact("actor_silenced_reporters", int, "other abuse reporters the same moderator banned, kicked, muted or "
+             "suspended in the 30 days before"),
         Fact("media_purpose", str, "post, profile_photo, message_attachment, stream_thumbnail"),
     )
 }

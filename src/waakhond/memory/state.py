@@ -6,11 +6,12 @@ together with the decisions, or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event as sa_event
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from waakhond.events import (
@@ -24,8 +25,8 @@ from waakhond.events import (
     ReportEvent,
 )
 from waakhond.memory.ages import UNKNOWN, Age, age_gap, age_of
-from waakhond.memory.keys import actor_of, targets_of
-from waakhond.store.schema import AccountRow, ConversationRow, RelationRow, RiskPointRow
+from waakhond.memory.keys import actor_of, conversation_of, targets_of
+from waakhond.store.schema import AccountRow, ConversationRow, DecisionRow, EventRow, RelationRow, RiskPointRow
 
 NUDGE_LANGUAGES = ("nl", "en", "de", "fr")
 
@@ -33,19 +34,123 @@ NUDGE_LANGUAGES = ("nl", "en", "de", "fr")
 ACCOUNT_RISK_HALF_LIFE_DAYS = 30.0
 
 
+def _chunks(items: list[str], size: int = 500) -> Iterator[list[str]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
 class Memory:
+    """Memory for one transaction. Rows are read once and kept (``None`` for rows that do not exist), so an
+    event costs a few queries however many facts it needs. Safe because the engine is the only writer."""
+
     def __init__(self, session: Session) -> None:
         self.session = session
+        self._accounts: dict[str, AccountRow | None] = {}
+        self._relations: dict[tuple[str, str], RelationRow | None] = {}
+        self._conversations: dict[str, ConversationRow | None] = {}
+        self._events: list[dict[str, Any]] = []
+        self._decisions: list[dict[str, Any]] = []
+        # Buffered events become visible before any query runs, so detectors that read the events table
+        # within a batch see the earlier events of the same batch.
+        sa_event.listen(session, "do_orm_execute", self._before_query)
+
+    # ---- the events and decisions of the batch, written together ---------------------------------------
+    def append_event(self, event_row: dict[str, Any], decision_row: dict[str, Any]) -> None:
+        """Queue an event and its decision; they are written in one statement per table (much cheaper
+        than one ORM object each)."""
+        self._events.append(event_row)
+        self._decisions.append(decision_row)
+
+    def write_events(self) -> None:
+        if not self._events:
+            return
+        events, decisions = self._events, self._decisions
+        self._events, self._decisions = [], []
+        conn = self.session.connection()
+        conn.execute(insert(EventRow), events)
+        conn.execute(insert(DecisionRow), decisions)
+
+    def _before_query(self, _state: Any) -> None:
+        if self._events:
+            self.write_events()
+
+    def prefetch_batch(self, events: Sequence[Event]) -> None:
+        """Load in three queries the accounts, relations and conversations a whole batch will read."""
+        ids: set[str] = set()
+        conversations: set[str] = set()
+        for event in events:
+            actor = actor_of(event)
+            if actor:
+                ids.add(actor)
+            ids.update(targets_of(event))
+            cid = conversation_of(event)
+            if cid:
+                conversations.add(cid)
+        ids -= self._accounts.keys()
+        for chunk in _chunks(sorted(ids)):
+            for row in self.session.scalars(select(AccountRow).where(AccountRow.id.in_(chunk))):
+                self._accounts[row.id] = row
+        for i in ids:
+            self._accounts.setdefault(i, None)
+        if len(ids) > 1:
+            for chunk in _chunks(sorted(ids)):
+                q = select(RelationRow).where(RelationRow.source_id.in_(chunk), RelationRow.target_id.in_(ids))
+                for rel in self.session.scalars(q):
+                    self._relations[(rel.source_id, rel.target_id)] = rel
+            for event in events:
+                actor = actor_of(event)
+                for t in targets_of(event) if actor else ():
+                    self._relations.setdefault((actor, t), None)  # type: ignore[arg-type]
+                    self._relations.setdefault((t, actor), None)  # type: ignore[arg-type]
+        wanted = conversations - self._conversations.keys()
+        for chunk in _chunks(sorted(wanted)):
+            for conv in self.session.scalars(select(ConversationRow).where(ConversationRow.id.in_(chunk))):
+                self._conversations[conv.id] = conv
+        for cid in wanted:
+            self._conversations.setdefault(cid, None)
+
+    def prefetch(self, event: Event, conversation_id: str | None) -> None:
+        """Load in three queries what :meth:`facts_for` and :meth:`record` will read for this event."""
+        actor = actor_of(event)
+        ids = {t for t in targets_of(event)}
+        if actor:
+            ids.add(actor)
+        missing = ids - self._accounts.keys()
+        if missing:
+            for row in self.session.scalars(select(AccountRow).where(AccountRow.id.in_(missing))):
+                self._accounts[row.id] = row
+            for i in missing:
+                self._accounts.setdefault(i, None)
+        if actor and len(ids) > 1:
+            pairs = {(actor, t) for t in ids if t != actor} | {(t, actor) for t in ids if t != actor}
+            wanted = pairs - self._relations.keys()
+            if wanted:
+                q = select(RelationRow).where(RelationRow.source_id.in_(ids), RelationRow.target_id.in_(ids))
+                for rel in self.session.scalars(q):
+                    self._relations[(rel.source_id, rel.target_id)] = rel
+                for pair in wanted:
+                    self._relations.setdefault(pair, None)
+        if conversation_id:
+            self.conversation(conversation_id)
 
     # ---- reads -------------------------------------------------------------------------------------------
     def account(self, account_id: str | None) -> AccountRow | None:
-        return self.session.get(AccountRow, account_id) if account_id else None
+        if not account_id:
+            return None
+        if account_id not in self._accounts:
+            self._accounts[account_id] = self.session.get(AccountRow, account_id)
+        return self._accounts[account_id]
 
     def relation(self, source: str, target: str) -> RelationRow | None:
-        return self.session.get(RelationRow, (source, target))
+        key = (source, target)
+        if key not in self._relations:
+            self._relations[key] = self.session.get(RelationRow, key)
+        return self._relations[key]
 
     def conversation(self, conversation_id: str) -> ConversationRow | None:
-        return self.session.get(ConversationRow, conversation_id)
+        if conversation_id not in self._conversations:
+            self._conversations[conversation_id] = self.session.get(ConversationRow, conversation_id)
+        return self._conversations[conversation_id]
 
     def age(self, account: AccountRow | None, at: datetime) -> Age:
         if account is None:
@@ -97,6 +202,11 @@ class Memory:
             "sender_reports_received": actor.reports_received if actor else 0,
             "sender_is_suspended": bool(actor and actor.suspended),
             "sender_is_trusted_flagger": bool(actor and actor.trusted_flagger),
+            "sender_blocks_received": actor.blocks_received if actor else 0,
+            "sender_first_contacts_to_minors": actor.first_contacts_to_minors if actor else 0,
+            "sender_following_count": _count(actor, "following"),
+            "sender_posts_count": _count(actor, "posts"),
+            "sender_linked_to_suspended": bool(actor and (actor.profile or {}).get("linked_to_suspended")),
             "recipient_age": youngest.years,
             "recipient_is_minor": youngest.is_minor,
             "recipient_language": language if language in NUDGE_LANGUAGES else "en",
@@ -139,6 +249,7 @@ class Memory:
                 updated_at=at,
             )
             self.session.add(acc)
+            self._accounts[account_id] = acc
         return acc
 
     def _touch_relation(self, source: str, target: str, at: datetime) -> tuple[RelationRow, bool]:
@@ -150,6 +261,7 @@ class Memory:
                 messages=0, first_at=at, last_at=at,
             )
             self.session.add(rel)
+            self._relations[(source, target)] = rel
         rel.last_at = max(rel.last_at, at)
         return rel, created
 
@@ -234,6 +346,7 @@ class Memory:
                 message_count=0, state={}, nudged=[], created_at=at, last_at=at,
             )
             self.session.add(row)
+            self._conversations[conversation_id] = row
         return row
 
     def risk_history(self, account_id: str, limit: int = 200) -> list[RiskPointRow]:
@@ -244,3 +357,10 @@ class Memory:
             .limit(limit)
         )
         return list(reversed(self.session.scalars(q).all()))
+
+
+def _count(account: AccountRow | None, name: str) -> int | None:
+    """A profile count (``following``, ``posts``) from the last account event, if the platform sent one."""
+    counts = (account.profile or {}).get("counts") if account is not None else None
+    value = counts.get(name) if isinstance(counts, dict) else None
+    return int(value) if isinstance(value, int) else None

@@ -31,6 +31,7 @@ from typing import Any
 
 import yaml
 
+from waakhond.actions.gating import GatingConfig, gating_from_node
 from waakhond.actions.model import PRIORITY_RANK, Action, ActionType, Priority, RuleHit, verdict_of
 from waakhond.actions.nudges import NudgeBook, NudgeError, nudge_book, nudges_directory
 from waakhond.detectors.base import Signal
@@ -44,7 +45,7 @@ DEFAULT_PRIORITY = Priority.normal
 DEFAULT_RESTRICT_HOURS = 24
 MAX_RESTRICT_HOURS = 24 * 365
 
-_FILE_KEYS = ("version", "mode", "rules")
+_FILE_KEYS = ("version", "mode", "rules", "gating")
 _RULE_KEYS = ("name", "description", "when", "then", "shadow")
 _MODES = ("enforce", "shadow")
 _RULE_NAME = re.compile(r"^[a-z0-9_]+$")
@@ -157,6 +158,8 @@ class Policy:
     source_text: str = field(default="", repr=False, compare=False)
     #: The file the rules were loaded from; ``None`` for :meth:`from_text`.
     path: Path | None = None
+    #: Contact-gating defaults from the ``gating:`` section (shipped defaults when there is none).
+    gating: GatingConfig = field(default_factory=GatingConfig, compare=False)
 
     @classmethod
     def load(cls, path: Path | str | None = None, *, nudges: NudgeBook | None = None) -> Policy:
@@ -184,7 +187,8 @@ class Policy:
             raise PolicyError(loader.problems)
         version = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
         return cls(
-            rules=tuple(rules), version=version, mode=mode, source=source, nudges=book, source_text=text
+            rules=tuple(rules), version=version, mode=mode, source=source, nudges=book, source_text=text,
+            gating=loader.gating,
         )
 
     def describe(self) -> dict[str, Any]:
@@ -324,6 +328,7 @@ class _Loader:
         self.nudges = nudges
         self.problems: list[PolicyProblem] = []
         self._scalars = yaml.SafeLoader("")
+        self.gating = GatingConfig()
 
     # -- reporting
 
@@ -377,6 +382,8 @@ class _Loader:
                 mode = str(value)
             else:
                 self.at(node, f"mode must be 'enforce' or 'shadow', not {self.text_of(node)}")
+        if "gating" in top:
+            self.gating = gating_from_node(top["gating"][1], self)
         rules: list[Rule] = []
         if "rules" not in top:
             self.at(root, "'rules:' is missing")

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
@@ -38,6 +39,10 @@ def _normalise(url: str) -> str:
     return url
 
 
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     # WAL lets readers (API reads, console) run while the pipeline writes; NORMAL sync is safe with WAL.
@@ -58,7 +63,8 @@ class Database:
     @classmethod
     def connect(cls, url: str | None = None, *, migrate: bool = True) -> Database:
         url = _normalise(url or database_url())
-        kwargs: dict[str, Any] = {}
+        # orjson for JSON columns: decisions carry their signals and facts, and the stdlib encoder is slow.
+        kwargs: dict[str, Any] = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
         if url.startswith("sqlite"):
             path = url.split("///", 1)[1] if "///" in url else ""
             if path and path != ":memory:":

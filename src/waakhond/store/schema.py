@@ -185,3 +185,158 @@ class ApiKeyRow(Base):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column()
+
+
+# ---- review console (issue 5) ----
+class ConsoleUserRow(Base):
+    """A person who works in the review console. Only a scrypt hash of the password is kept."""
+
+    __tablename__ = "console_users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    last_login_at: Mapped[datetime | None] = mapped_column()
+
+
+class ConsoleSessionRow(Base):
+    """A login session. The cookie holds a random token; the store keeps its SHA-256 and the CSRF token."""
+
+    __tablename__ = "console_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer, ForeignKey("console_users.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+
+
+class LoginAttemptRow(Base):
+    """Login attempts, for rate limiting by user name and by client address."""
+
+    __tablename__ = "console_login_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64))
+    client: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    ok: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (
+        Index("ix_login_attempts_user", "username", "at"),
+        Index("ix_login_attempts_client", "client", "at"),
+    )
+
+
+class CaseActivityRow(Base):
+    """What people did on a case (notes, actions, reveals), shown as the case's timeline."""
+
+    __tablename__ = "case_activity"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(Integer, ForeignKey("cases.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    username: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text, default="")
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    __table_args__ = (Index("ix_case_activity_case", "case_id", "at"),)
+
+
+class ApprovalRow(Base):
+    """A four-eyes request: an action that waits for a second person's approval before it is carried out."""
+
+    __tablename__ = "approvals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    case_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("cases.id"), index=True)
+    account_id: Mapped[str | None] = mapped_column(String(200))
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    requested_by: Mapped[str] = mapped_column(String(64))
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None] = mapped_column()
+    outcome: Mapped[str] = mapped_column(Text, default="")
+
+
+class AuditEntryRow(Base):
+    """The append-only, hash-chained audit log (see ``waakhond.audit``). Never updated, never deleted."""
+
+    __tablename__ = "audit_log"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column()
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(60), index=True)
+    subject: Mapped[str] = mapped_column(String(460), index=True)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+# "Reports received" for the console's case page: a partial expression index on the reported account.
+Index("ix_events_report_subject", EventRow.payload["subject_account_id"].as_string(), EventRow.occurred_at,
+      postgresql_where=EventRow.kind == "report", sqlite_where=EventRow.kind == "report")
+
+
+# ---- account behaviour (issue 6) ----
+
+
+class AccountBehaviourRow(Base):
+    """Bounded behaviour windows of one account (recent first contacts to minors, reports and blocks by
+    children, gifts, links to suspended accounts); see :mod:`waakhond.memory.behaviour`."""
+
+    __tablename__ = "account_behaviour"
+
+    account_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    score: Mapped[float] = mapped_column(Float, default=0.0, index=True)
+    state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AccountIdentifierRow(Base):
+    """An identifier an account was seen with (device hash, e-mail hash, profile-photo hash), for linking a new
+    account to a suspended one. Only hashes the platform sends are stored, never raw e-mail addresses."""
+
+    __tablename__ = "account_identifiers"
+
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200), primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    first_at: Mapped[datetime] = mapped_column()
+
+    __table_args__ = (Index("ix_account_identifiers_account", "account_id"),)
+
+
+class StyleProfileRow(Base):
+    """A small character n-gram profile of an account's first messages (bounded), for writing-style links."""
+
+    __tablename__ = "style_profiles"
+
+    account_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    banned: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    messages: Mapped[int] = mapped_column(Integer, default=0)
+    chars: Mapped[int] = mapped_column(Integer, default=0)
+    grams: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StreamRoomRow(Base):
+    """Risk of a livestream room or a comment thread, with a bounded score per viewer."""
+
+    __tablename__ = "stream_rooms"
+
+    id: Mapped[str] = mapped_column(String(450), primary_key=True)
+    owner_id: Mapped[str | None] = mapped_column(String(200))
+    score: Mapped[float] = mapped_column(Float, default=0.0, index=True)
+    viewers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,70 @@
+"""Group commit: concurrent API requests share one transaction.
+
+Each request still gets its own answer: the writer processes whatever requests have queued while the
+previous transaction ran, all in one transaction; if that fails, each request is retried alone, so one bad
+request never fails another (see :meth:`waakhond.pipeline.Engine.process_groups`). Under light load a batch
+is one request and nothing waits; under heavy load the per-transaction cost is shared by many events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+
+from starlette.concurrency import run_in_threadpool
+
+from waakhond.actions import Decision
+from waakhond.events import Event
+from waakhond.pipeline import Engine
+
+#: Most events one shared transaction takes (more wait for the next one).
+MAX_GROUP_EVENTS = 1_000
+
+
+class GroupCommit:
+    def __init__(self, engine: Engine, max_events: int = MAX_GROUP_EVENTS) -> None:
+        self.engine = engine
+        self.max_events = max_events
+        self._queue: asyncio.Queue[tuple[Sequence[Event], asyncio.Future[list[Decision]]]] | None = None
+        self._writer: asyncio.Task[None] | None = None
+
+    async def submit(self, events: Sequence[Event]) -> list[Decision]:
+        if self._queue is None or self._writer is None or self._writer.done():
+            self._queue = asyncio.Queue()
+            self._writer = asyncio.create_task(self._write(self._queue))
+        future: asyncio.Future[list[Decision]] = asyncio.get_running_loop().create_future()
+        await self._queue.put((events, future))
+        return await future
+
+    async def _write(self, queue: asyncio.Queue[tuple[Sequence[Event], asyncio.Future[list[Decision]]]]) -> None:
+        while True:
+            groups = [await queue.get()]
+            size = len(groups[0][0])
+            while size < self.max_events and not queue.empty():
+                item = queue.get_nowait()
+                groups.append(item)
+                size += len(item[0])
+            try:
+                results = await run_in_threadpool(self.engine.process_groups, [g for g, _ in groups])
+            except BaseException as exc:  # never leave a request waiting forever
+                for _, future in groups:
+                    if not future.done():
+                        future.set_exception(exc if isinstance(exc, Exception) else RuntimeError("shutting down"))
+                if not isinstance(exc, Exception):
+                    raise
+                continue
+            for (_, future), result in zip(groups, results, strict=True):
+                if future.done():  # the client went away
+                    continue
+                if isinstance(result, Exception):
+                    future.set_exception(result)
+                else:
+                    future.set_result(result)
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            self._writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._writer
+            self._writer = None
