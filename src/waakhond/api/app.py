@@ -16,7 +16,6 @@ from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import RedirectResponse, Response
-from fastapi.security import APIKeyHeader
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import TypeAdapter
 from sqlalchemy import select
@@ -24,13 +23,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from waakhond import __version__, metrics
 from waakhond.api import gating, schemas
+from waakhond.api.auth import api_key_required
 from waakhond.api.group_commit import GroupCommit
 from waakhond.console import console_router
 from waakhond.events import Event, InvalidInput, Problem, decode_json, parse_batch
 from waakhond.memory.state import Memory
 from waakhond.pipeline import Engine
 from waakhond.policy import PolicyError
-from waakhond.store.apikeys import verify_key
 from waakhond.store.schema import AccountRow, CaseRow, ConversationRow, DecisionRow, utcnow
 
 log = logging.getLogger("waakhond.api")
@@ -57,7 +56,6 @@ def _error(status: int, message: str, problems: list[Problem] | None = None) -> 
     return JSONResponse(body, status_code=status)
 
 
-_api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="created with `waakhond apikey create`")
 
 
 def create_app(engine: Engine) -> FastAPI:
@@ -90,15 +88,7 @@ def create_app(engine: Engine) -> FastAPI:
         422: {"model": schemas.ErrorOut, "description": "an event failed validation; nothing was stored"},
     }
 
-    def require_key(key: Annotated[str | None, Depends(_api_key_header)], request: Request) -> None:
-        if key is None:
-            auth = request.headers.get("authorization", "")
-            key = auth[7:] if auth.lower().startswith("bearer ") else None
-        if not verify_key(db, key):
-            metrics.REJECTED.labels("auth").inc()
-            raise ApiError(401, "missing or unknown API key (send it in the X-API-Key header)")
-
-    authed = [Depends(require_key)]
+    authed = [Depends(api_key_required(db))]
 
     # ---- errors: always a JSON body naming the problem; never a stack trace --------------------------------
     @app.exception_handler(ApiError)

@@ -7,17 +7,13 @@ the engine has stored about both accounts, cached for one second (:class:`GateFa
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.security import APIKeyHeader
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
-from waakhond import metrics
 from waakhond.actions.gating import GateFactsCache, may_contact
-from waakhond.store.apikeys import verify_key
-
-_key = APIKeyHeader(name="X-API-Key", auto_error=False)
+from waakhond.api.auth import api_key_required
 
 
 class ContactCheckIn(BaseModel):
@@ -46,17 +42,9 @@ def router(engine: Any) -> APIRouter:
     cache = GateFactsCache(ttl=1.0)
     db = engine.db
 
-    def require_key(key: Annotated[str | None, Depends(_key)], request: Request) -> None:
-        if key is None:
-            auth = request.headers.get("authorization", "")
-            key = auth[7:] if auth.lower().startswith("bearer ") else None
-        if not verify_key(db, key):
-            metrics.REJECTED.labels("auth").inc()
-            raise HTTPException(401, "missing or unknown API key (send it in the X-API-Key header)")
-
     @api.post(
         "/v1/contact-check",
-        dependencies=[Depends(require_key)],
+        dependencies=[Depends(api_key_required(db))],
         response_model=ContactCheckOut,
         summary="May account A contact, message, follow, gift, join the stream of, or be suggested to B?",
         description=(

@@ -18,12 +18,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
-from fastapi.security import APIKeyHeader
 from sqlalchemy import select
 
-from waakhond.store.apikeys import verify_key
+from waakhond.api.auth import api_key_required
 from waakhond.store.schema import CaseActivityRow, CaseRow, DecisionRow, EventRow
 
 #: What the platform may show the reporter, in plain words.
@@ -34,9 +33,6 @@ MESSAGES: dict[str, str] = {
     "no_violation": "Thank you. We reviewed your report and did not find a breach of our rules.",
 }
 _ACTED = {"warn", "restrict_contact", "suspend", "suspend.approved"}
-
-_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
-
 
 def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": {"status": status, "message": message, "problems": []}}, status_code=status)
@@ -70,13 +66,7 @@ def report_outcome(s: Any, report_id: str) -> dict[str, Any] | None:
 
 def outcome_router(engine: Any) -> APIRouter:
     db = engine.db
-    router = APIRouter(tags=["reports"])
-
-    def require_key(request: Request, key: str | None = Depends(_key_header)) -> str | None:
-        if key is None:
-            auth = request.headers.get("authorization", "")
-            key = auth[7:] if auth.lower().startswith("bearer ") else None
-        return key
+    router = APIRouter(tags=["reports"], dependencies=[Depends(api_key_required(db))])
 
     @router.get(
         "/v1/reports/{report_id}/outcome",
@@ -84,9 +74,7 @@ def outcome_router(engine: Any) -> APIRouter:
         description="`outcome` is `received`, `in_review`, `action_taken` or `no_violation`; `message` is a "
                     "sentence for the reporter. It never names the action or the account.",
     )
-    def get_outcome(report_id: str, key: str | None = Depends(require_key)) -> JSONResponse:
-        if not verify_key(db, key):
-            return _error(401, "missing or unknown API key (send it in the X-API-Key header)")
+    def get_outcome(report_id: str) -> JSONResponse:
         with db.reading() as s:
             out = report_outcome(s, report_id)
         if out is None:
