@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: run test install system-deps lint bench clean
+.PHONY: run test install system-deps lint bench openapi clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,8 +31,12 @@ lint: install
 	$(BIN)/mypy
 
 bench: install
-	$(BIN)/python bench/classify_speed.py
+	$(BIN)/python bench/bench_classify.py
 	$(BIN)/python bench/api_load.py
+
+## Regenerate docs/openapi.json after changing the API.
+openapi: install
+	$(BIN)/python scripts/openapi.py docs/openapi.json
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
