@@ -115,6 +115,7 @@ def main() -> None:
     ap.add_argument("--rate", type=float, default=500, help="events per second to offer")
     ap.add_argument("--seconds", type=float, default=20, help="how long to offer load")
     ap.add_argument("--connections", type=int, default=32)
+    ap.add_argument("--batch", type=int, default=1, help="events per request (1: one event a request)")
     ap.add_argument("--database-url", default=None, help="default: a fresh SQLite file in a temp dir")
     args = ap.parse_args()
 
@@ -137,10 +138,13 @@ def main() -> None:
         bodies = make_events(n)
         warm, bodies = bodies[:300], bodies[300:]
         asyncio.run(load(port, key, warm, 300, 8))  # accounts + warm-up
-        r = asyncio.run(load(port, key, bodies, args.rate, args.connections))
-        print(f"API load, one worker, single-event requests on loopback ({args.database_url or 'SQLite'}):")
-        print(f"  offered {args.rate:.0f}/s for {args.seconds:.0f}s: {r['requests']} requests in {r['seconds']:.1f}s "
-              f"= {r['rate']:.0f} events/s, errors {r['errors']}")
+        if args.batch > 1:
+            bodies = [b"[" + b",".join(bodies[i : i + args.batch]) + b"]" for i in range(0, len(bodies), args.batch)]
+        r = asyncio.run(load(port, key, bodies, args.rate / args.batch, args.connections))
+        what = "single-event requests" if args.batch == 1 else f"requests of {args.batch} events"
+        print(f"API load, one worker, {what} on loopback ({args.database_url or 'SQLite'}):")
+        print(f"  offered {args.rate:.0f} events/s for {args.seconds:.0f}s: {r['requests']} requests in "
+              f"{r['seconds']:.1f}s = {r['rate'] * args.batch:.0f} events/s, errors {r['errors']}")
         print(f"  latency p50 {r['p50_ms']:.1f} ms, p95 {r['p95_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms, "
               f"max {r['max_ms']:.1f} ms")
     finally:

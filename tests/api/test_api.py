@@ -165,3 +165,14 @@ def test_bad_query_parameters_are_422(api: Any) -> None:
 def test_no_body_makes_a_500(api: Any, body: bytes) -> None:
     r = api.post("/v1/events", content=body, headers={"Content-Type": "application/json"})
     assert r.status_code in (200, 400, 409, 413, 422)
+
+
+def test_a_revoked_key_stops_working(api: Any, engine: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from waakhond.api import auth
+    from waakhond.store.apikeys import create_key, list_keys, revoke_key
+
+    monkeypatch.setattr(auth, "KEY_CACHE_SECONDS", 0.0)  # the cache would let it live up to 2 s longer
+    secret, _ = create_key(engine.db, "short-lived")
+    assert api.get("/v1/cases", headers={"X-API-Key": secret}).status_code == 200
+    revoke_key(engine.db, next(k.id for k in list_keys(engine.db) if k.name == "short-lived"))
+    assert api.get("/v1/cases", headers={"X-API-Key": secret}).status_code == 401
