@@ -161,3 +161,12 @@ def test_a_report_opens_a_case_about_the_reported_account(engine: Engine) -> Non
     with engine.db.reading() as s:
         [case] = s.scalars(select(CaseRow)).all()
     assert case.account_id == "stranger" and case.subject_key == "account:stranger"
+
+
+def test_after_the_alert_further_risky_lines_are_held(demo_engine: Engine) -> None:
+    # the child has answered, so the adult is no longer a "stranger"; the alerted conversation still protects her
+    [d] = process(demo_engine, dm("after-1", "ghost_rider", "lotte", "are your parents home?", days=30))
+    assert d.verdict.value == "hold_message"
+    assert "alerted_conversation_risky_line" in [h.rule for h in d.rules]
+    [ok] = process(demo_engine, dm("after-2", "lotte", "ghost_rider", "ok", days=30))
+    assert ok.verdict.value == "allow"

@@ -316,6 +316,7 @@ SCENARIOS: dict[str, tuple[dict[str, Any], dict[str, float]]] = {
     "sexual_request_between_minors": (people(14, 14), {"sexual_content": 0.9}),
     "conversation_alert_minor": (people(15, 12, conversation_alert=True), {}),
     "conversation_alert_adult_stranger": (people(30, 12, is_stranger=True, conversation_alert=True), {}),
+    "alerted_conversation_risky_line": (people(30, 12, conversation_alerted=True), {"risk_check": 0.9}),
     "stranger_probe_to_minor": (people(None, 12, is_stranger=True), {"age_probe": 0.9}),
     "adult_stranger_risky_ask_to_minor": (people(30, 12, is_stranger=True), {"secrecy": 0.9}),
     "adult_stranger_first_contact": (people(30, 12, is_stranger=True, is_first_contact=True), {}),
@@ -423,3 +424,13 @@ def test_evaluating_all_default_rules_costs_microseconds() -> None:
         DEFAULTS.evaluate(signals, f)
     per_event = (time.perf_counter() - start) / runs
     assert per_event < 500e-6, f"{per_event * 1e6:.0f} µs per event for {len(DEFAULTS.rules)} rules"
+
+
+def test_an_alerted_conversation_keeps_holding_the_adults_risky_lines() -> None:
+    held = decide(people(30, 12, conversation_alerted=True), risk_check=0.9)
+    assert held.verdict is ActionType.hold_message and priority(held) == "high"
+    # the child's own lines, ordinary lines, and conversations between minors are not held
+    assert decide(people(12, 30, conversation_alerted=True), age_probe=0.9).verdict is ActionType.allow
+    assert decide(people(30, 12, conversation_alerted=True)).verdict is ActionType.allow
+    between_minors = decide(people(14, 13, conversation_alerted=True), compliment=0.9)
+    assert "alerted_conversation_risky_line" not in [h.rule for h in between_minors.hits]
