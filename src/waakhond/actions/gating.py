@@ -345,22 +345,16 @@ def gating_from_node(node: Any, loader: Any) -> GatingConfig:
                             "")
     if fields is None:
         return config
-    if "mode" in fields:
-        value_node = fields["mode"][1]
-        value = loader.value(value_node)
-        if value in ("enforce", "shadow"):
-            config = replace(config, mode=str(value))
-        else:
-            loader.at(value_node, f"gating.mode must be 'enforce' or 'shadow', not {loader.text_of(value_node)}",
-                      "")
-    if "unknown_age_as" in fields:
-        value_node = fields["unknown_age_as"][1]
-        value = loader.value(value_node)
-        if value in ("adult", "minor"):
-            config = replace(config, unknown_age_as=str(value))
-        else:
-            loader.at(value_node, f"gating.unknown_age_as must be 'adult' or 'minor', not {loader.text_of(value_node)}",
-                      "")
+    for name, allowed in (("mode", ("enforce", "shadow")), ("unknown_age_as", ("adult", "minor"))):
+        if name in fields:
+            value_node = fields[name][1]
+            value = loader.value(value_node)
+            if value in allowed:
+                config = (replace(config, mode=str(value)) if name == "mode"
+                          else replace(config, unknown_age_as=str(value)))
+            else:
+                loader.at(value_node, f"gating.{name} must be '{allowed[0]}' or '{allowed[1]}', "
+                                      f"not {loader.text_of(value_node)}", "")
     if "adult_to_minor" in fields:
         per_action = loader.mapping(fields["adult_to_minor"][1], "gating.adult_to_minor", GATE_ACTIONS, "")
         if per_action is not None:
