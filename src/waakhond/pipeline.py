@@ -58,8 +58,9 @@ def default_detectors() -> list[Detector]:
     return [TacticDetector(), BehaviourDetector(), LivestreamDetector(), ModeratorAccountabilityDetector()]
 
 
-def event_digest(event: Event) -> str:
-    return sha256(orjson.dumps(event.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)).hexdigest()
+def event_digest(payload: Mapping[str, Any]) -> str:
+    """Digest of an event's JSON form (``event.model_dump(mode="json")``): the same event, the same digest."""
+    return sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,8 @@ class Engine:
         self, memory: Memory, event: Event, index: int | None, known: Mapping[str, str],
         fresh: dict[str, tuple[str, dict[str, Any]]],
     ) -> Decision:
-        digest = event_digest(event)
+        payload = event.model_dump(mode="json")
+        digest = event_digest(payload)
         if event.id in fresh:  # the same id twice in one batch
             if fresh[event.id][0] != digest:
                 raise EventConflict(event.id, index)
@@ -152,7 +154,6 @@ class Engine:
             return Decision.from_dict(stored.body)
 
         conversation_id = conversation_of(event)
-        memory.prefetch(event, conversation_id)
         conversation = memory.conversation(conversation_id) if conversation_id else None
         facts = memory.facts_for(event, conversation)
         facts.update(moderation_facts(memory.session, event))  # watching the watchers (issue 5)
@@ -205,7 +206,7 @@ class Engine:
         memory.append_event(
             {"id": event.id, "kind": event.kind, "occurred_at": event.occurred_at, "received_at": now,
              "actor_id": actor, "conversation_id": conversation_id, "digest": digest,
-             "payload": event.model_dump(mode="json")},
+             "payload": payload},
             {"event_id": event.id, "verdict": decision.verdict.value, "conversation_id": conversation_id,
              "actor_id": actor, "policy_version": policy.version, "created_at": now, "body": body},
         )

@@ -109,30 +109,6 @@ class Memory:
         for cid in wanted:
             self._conversations.setdefault(cid, None)
 
-    def prefetch(self, event: Event, conversation_id: str | None) -> None:
-        """Load in three queries what :meth:`facts_for` and :meth:`record` will read for this event."""
-        actor = actor_of(event)
-        ids = {t for t in targets_of(event)}
-        if actor:
-            ids.add(actor)
-        missing = ids - self._accounts.keys()
-        if missing:
-            for row in self.session.scalars(select(AccountRow).where(AccountRow.id.in_(missing))):
-                self._accounts[row.id] = row
-            for i in missing:
-                self._accounts.setdefault(i, None)
-        if actor and len(ids) > 1:
-            pairs = {(actor, t) for t in ids if t != actor} | {(t, actor) for t in ids if t != actor}
-            wanted = pairs - self._relations.keys()
-            if wanted:
-                q = select(RelationRow).where(RelationRow.source_id.in_(ids), RelationRow.target_id.in_(ids))
-                for rel in self.session.scalars(q):
-                    self._relations[(rel.source_id, rel.target_id)] = rel
-                for pair in wanted:
-                    self._relations.setdefault(pair, None)
-        if conversation_id:
-            self.conversation(conversation_id)
-
     # ---- reads -------------------------------------------------------------------------------------------
     def account(self, account_id: str | None) -> AccountRow | None:
         if not account_id:
