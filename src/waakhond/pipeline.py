@@ -29,9 +29,11 @@ from waakhond.actions.model import PRIORITY_RANK
 from waakhond.detectors import DetectionContext, Detector, Signal
 from waakhond.detectors.accountability import ModeratorAccountabilityDetector
 from waakhond.detectors.behaviour import BehaviourDetector
-from waakhond.detectors.conversation import ConversationState, update_conversation
+from waakhond.detectors.conversation import ConversationState, alert_threshold, update_conversation
 from waakhond.detectors.livestream import LivestreamDetector
 from waakhond.detectors.text.labels import TACTICS
+from waakhond.detectors.text.learned.tier import GROOMING_LANGUAGE
+from waakhond.detectors.text.learned.tier import active as active_text_model
 from waakhond.detectors.text.tactics import TacticDetector, TacticHit, stated_ages
 from waakhond.events import Event, GiftEvent, InvalidInput, MessageEvent, Problem, ReportEvent
 from waakhond.memory.accountability import moderation_facts
@@ -226,9 +228,13 @@ class Engine:
         row = memory.conversation_row(conversation_id, conversation_id.split(":", 1)[0], event.occurred_at)
         state = ConversationState.from_dict(row.state) if row.state else ConversationState()
         hits = {s.name: TacticHit(s.name, s.score, s.spans, s.explanation) for s in signals if s.name in TACTICS}
+        learned = active_text_model()
+        groom = next((float(s.related["logit"]) for s in signals if s.name == GROOMING_LANGUAGE), None)
         new, fired = update_conversation(
             state, hits=hits, index=row.message_count, at=event.occurred_at, sender=sender, facts=facts,
             event_id=event.id, stated_ages=stated_ages(text) if text else (), text=text or None,
+            groom=groom, combiner=learned.conversation if learned is not None else None,
+            threshold=alert_threshold(learned),
         )
         row.state = new.to_dict()
         row.risk = float(new.risk)

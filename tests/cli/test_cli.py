@@ -78,6 +78,22 @@ def test_classify_keeps_going_past_bad_lines_and_keeps_alignment() -> None:
     assert "error" in rows[1] and "error" in rows[3] and "tactics" in rows[4]
 
 
+def test_classify_keeps_order_and_alignment_across_chunks() -> None:
+    # lines are read by the learned tier in chunks: a bad line in the middle of the third chunk must still get
+    # its error in place, and every other line its own answer
+    from waakhond.cli.classify import CHUNK
+
+    lines: list[Any] = [{"id": str(i), "text": "are your parents home" if i % 7 == 0 else f"gg {i}"}
+                        for i in range(CHUNK * 2 + 50)]
+    lines.insert(CHUNK * 2 + 10, b"{broken")
+    rows, errors = classify("message", lines)
+    assert errors == 1 and len(rows) == len(lines)
+    assert "error" in rows[CHUNK * 2 + 10]
+    ids = [r["id"] for r in rows if "error" not in r]
+    assert ids == [str(i) for i in range(CHUNK * 2 + 50)]
+    assert all(("risk_check" in r["tactics"]) == (int(r["id"]) % 7 == 0) for r in rows if "error" not in r)
+
+
 def test_classify_handles_huge_and_long_conversations() -> None:
     huge = {"id": "h", "messages": [{"text": "word " * 8_000}]}  # one message of 40,000 characters
     long = {"id": "l", "messages": [{"text": f"line {i} about the game", "sender": "a"} for i in range(500)]}

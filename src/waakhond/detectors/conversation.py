@@ -44,7 +44,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from waakhond.detectors.text.normalize import fold
-from waakhond.detectors.text.tactics import TacticHit, classify_text
+from waakhond.detectors.text.tactics import TacticHit
 from waakhond.detectors.text.tactics import stated_ages as find_stated_ages
 
 #: Shipped default threshold behind ``flagged`` / ``conversation_alert``. Chosen for precision: on the research
@@ -138,6 +138,9 @@ class ConversationState:
     minor_context: float = 0.0
     peak_risk: float = 0.0
     last_index: int = -1
+    #: learned tier, per sender: decayed mass of grooming-line evidence and decayed line count
+    groom_mass: dict[str, float] = field(default_factory=dict)
+    groom_lines: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -158,6 +161,8 @@ class ConversationState:
             "minor_context": self.minor_context,
             "peak_risk": self.peak_risk,
             "last_index": self.last_index,
+            "groom_mass": dict(self.groom_mass),
+            "groom_lines": dict(self.groom_lines),
         }
 
     @classmethod
@@ -181,6 +186,8 @@ class ConversationState:
             minor_context=float(d.get("minor_context", 0.0)),
             peak_risk=float(d.get("peak_risk", 0.0)),
             last_index=int(d.get("last_index", -1)),
+            groom_mass={k: float(v) for k, v in d.get("groom_mass", {}).items()},
+            groom_lines={k: float(v) for k, v in d.get("groom_lines", {}).items()},
         )
 
 
@@ -217,7 +224,18 @@ def _fact_term(facts: Mapping[str, Any]) -> float:
     return term
 
 
-def _sender_risk(state: ConversationState, sender: str) -> float:
+def _sender_risk(state: ConversationState, sender: str, combiner: Mapping[str, float] | None = None) -> float:
+    z = _rule_logit(state, sender)
+    if combiner:
+        mass = state.groom_mass.get(sender, 0.0)
+        rate = mass / (state.groom_lines.get(sender, 0.0) + combiner.get("rate_prior", 20.0))
+        z = (combiner["bias"] + combiner["rule"] * z + combiner["mass"] * math.log1p(mass)
+             + combiner["rate"] * rate)
+    return _sigmoid(z)
+
+
+def _rule_logit(state: ConversationState, sender: str) -> float:
+    """The rule tier's logit for ``sender``: tactic evidence, the grooming arc, minor cues and account facts."""
     mass = state.mass.get(sender, {})
     present = {t: 1.0 - math.exp(-m) for t, m in mass.items()}
     z = _BIAS + sum(_WEIGHTS.get(t, 0.5) * p for t, p in present.items())
@@ -240,7 +258,7 @@ def _sender_risk(state: ConversationState, sender: str) -> float:
         if stated and own is not None and own >= 18:
             z += _ADULT_SAYS_SO
     z += state.fact_terms.get(sender, 0.0)
-    return _sigmoid(z)
+    return z
 
 
 def update_conversation(
@@ -254,12 +272,17 @@ def update_conversation(
     event_id: str | None = None,
     stated_ages: Sequence[int] = (),
     text: str | None = None,
+    groom: float | None = None,
+    combiner: Mapping[str, float] | None = None,
+    threshold: float = ALERT_THRESHOLD,
 ) -> tuple[ConversationState, bool]:
     """Fold one message into ``state``; returns the new state (the input is not changed) and whether the alert
     fired at this message (first crossing of :data:`ALERT_THRESHOLD` only). Bounded work per message.
 
     ``text`` (optional) lets the model see words that place a minor in the conversation ("ur only 13",
-    "homework", "your mom"); without it only stated ages and facts do."""
+    "homework", "your mom"); without it only stated ages and facts do. ``groom`` is the learned tier's
+    grooming-line logit for this message and ``combiner`` the learned conversation weights (see
+    :mod:`waakhond.detectors.text.learned`); without them the rule tier scores alone."""
     key = sender if sender else "?"
     mass = {s: dict(m) for s, m in state.mass.items()}
     # Decay: over time (when both messages have timestamps) and, gently, over messages.
@@ -308,15 +331,23 @@ def update_conversation(
         minor_context=state.minor_context * factor
         + (1.0 if text and _MINOR_CONTEXT.search(fold(text[:20_000])) else 0.0),
     )
+    if combiner:
+        floor = combiner.get("floor", 0.0)
+        new.groom_mass = {s: v * factor for s, v in state.groom_mass.items()}
+        new.groom_lines = {s: v * factor for s, v in state.groom_lines.items()}
+        new.groom_lines[key] = new.groom_lines.get(key, 0.0) + 1.0
+        if groom is not None and groom > floor:
+            new.groom_mass[key] = new.groom_mass.get(key, 0.0) + (groom - floor)
     _bound_senders(new)
-    sender_risk = {s: _sender_risk(new, s) for s in set(new.mass) | {key}}
+    senders = set(new.mass) | set(new.groom_mass) | {key}
+    sender_risk = {s: _sender_risk(new, s, combiner) for s in senders}
     new.sender_risk = {s: round(r, 6) for s, r in sender_risk.items()}
     risk = max(sender_risk.values()) if sender_risk else 0.0
     new.risk = round(risk, 6)
     new.peak_risk = max(state.peak_risk, new.risk)
 
     contribution = sender_risk.get(key, 0.0) - state.sender_risk.get(key, _sigmoid(_BIAS))
-    if hits and contribution > 0.002:
+    if (hits or (groom is not None and groom > 0)) and contribution > 0.002:
         new.evidence.append(
             {
                 "index": index,
@@ -331,7 +362,7 @@ def update_conversation(
             new.evidence.pop(weakest)
 
     fired = False
-    if not state.alerted and risk >= ALERT_THRESHOLD:
+    if not state.alerted and risk >= threshold:
         new.alerted, new.alert_index, new.alert_event_id = True, index, event_id
         fired = True
     return new, fired
@@ -339,6 +370,10 @@ def update_conversation(
 
 def _bound_senders(state: ConversationState) -> None:
     """Keep at most :data:`MAX_SENDERS` senders (a busy group chat): forget the ones with the least evidence."""
+    if len(state.groom_lines) > 4 * MAX_SENDERS:
+        keep_groom = set(sorted(state.groom_lines, key=lambda s: -state.groom_mass.get(s, 0.0))[:MAX_SENDERS])
+        state.groom_mass = {s: v for s, v in state.groom_mass.items() if s in keep_groom}
+        state.groom_lines = {s: v for s, v in state.groom_lines.items() if s in keep_groom}
     if len(state.mass) <= MAX_SENDERS:
         return
     keep = sorted(state.mass, key=lambda s: -sum(state.mass[s].values()))[:MAX_SENDERS]
@@ -347,6 +382,8 @@ def _bound_senders(state: ConversationState) -> None:
     state.sender_tactics = {s: c for s, c in state.sender_tactics.items() if s in keep_set}
     state.fact_terms = {s: v for s, v in state.fact_terms.items() if s in keep_set}
     state.minor_recipient = {s: v for s, v in state.minor_recipient.items() if s in keep_set}
+    state.groom_mass = {s: v for s, v in state.groom_mass.items() if s in keep_set}
+    state.groom_lines = {s: v for s, v in state.groom_lines.items() if s in keep_set}
     if len(state.stated_ages) > MAX_SENDERS:
         state.stated_ages = dict(sorted(state.stated_ages.items(), key=lambda kv: kv[1])[:MAX_SENDERS])
 
@@ -363,6 +400,28 @@ class ConversationScore:
     evidence: list[dict[str, Any]]
     groomer: str | None
     peak_risk: float = 0.0
+
+
+def alert_threshold(model: Any = True) -> float:
+    """The shipped alert threshold: the learned model's (chosen for precision at calibration) or the rule tier's."""
+    if model is True:
+        from waakhond.detectors.text.learned.tier import active
+
+        model = active()
+    if model is not None and model is not False and "threshold" in model.conversation:
+        return float(model.conversation["threshold"])
+    return ALERT_THRESHOLD
+
+
+def _chunks(items: Iterable[Mapping[str, Any]], size: int) -> Iterable[list[Mapping[str, Any]]]:
+    chunk: list[Mapping[str, Any]] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def _participant_facts(sender: str | None, participants: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
@@ -384,27 +443,41 @@ def _participant_facts(sender: str | None, participants: Mapping[str, Mapping[st
 def score_conversation(
     messages: Iterable[Mapping[str, Any]],
     participants: Mapping[str, Mapping[str, Any]] | None = None,
-    threshold: float = ALERT_THRESHOLD,
+    threshold: float | None = None,
+    model: Any = True,
 ) -> ConversationScore:
     """Replay a conversation in order (streaming over ``messages``) and score it.
 
     ``messages``: ``{"text", "sender"?, "sent_at"? (ISO string)}``; ``participants``: ``{sender: {"age"?: int}}``.
+    ``model``: ``True`` for the shipped learned tier (when enabled), ``None``/``False`` for the rule tier alone,
+    or a :class:`~waakhond.detectors.text.learned.model.TextModel`. ``threshold`` defaults to the model's.
+    Messages are read in chunks, so a conversation never has to sit in memory whole.
     """
+    from waakhond.detectors.text.learned.tier import active, read_lines
+
+    learned = active() if model is True else (model or None)
+    combiner = learned.conversation if learned is not None else None
+    if threshold is None:
+        threshold = alert_threshold(learned)
     state = ConversationState()
     alert_at: int | None = None
-    for i, msg in enumerate(messages):
-        text = str(msg.get("text") or "")
-        sender = msg.get("sender")
-        sent_at = msg.get("sent_at")
-        at = _parse_time(sent_at) if sent_at else None
-        facts = _participant_facts(sender, participants) if participants else {}
-        hits = classify_text(text) if text else {}
-        ages = find_stated_ages(text) if text else []
-        state, _fired = update_conversation(
-            state, hits=hits, index=i, at=at, sender=sender, facts=facts, stated_ages=ages, text=text
-        )
-        if alert_at is None and state.risk >= threshold:
-            alert_at = i
+    i = -1
+    for chunk in _chunks(messages, 256):
+        texts = [str(msg.get("text") or "") for msg in chunk]
+        results = read_lines(texts, model=learned if learned is not None else False)
+        for msg, text, res in zip(chunk, texts, results, strict=True):
+            i += 1
+            sender = msg.get("sender")
+            sent_at = msg.get("sent_at")
+            at = _parse_time(sent_at) if sent_at else None
+            facts = _participant_facts(sender, participants) if participants else {}
+            ages = find_stated_ages(text) if text else []
+            state, _fired = update_conversation(
+                state, hits=res.hits, index=i, at=at, sender=sender, facts=facts, stated_ages=ages, text=text,
+                groom=res.groom, combiner=combiner, threshold=threshold,
+            )
+            if alert_at is None and state.risk >= threshold:
+                alert_at = i
     groomer = None
     if state.sender_risk:
         top = max(state.sender_risk, key=lambda s: state.sender_risk[s])

@@ -532,8 +532,10 @@ class TacticDetector:
             text, lang = event.note, None
         else:
             return []
-        hits = classify_text(text, lang)
-        return [
+        from waakhond.detectors.text.learned.tier import GROOMING_LANGUAGE, grooming_signal, read_lines
+
+        [result] = read_lines([text], lang)
+        signals = [
             Signal(
                 name=hit.label,
                 score=hit.score,
@@ -541,8 +543,14 @@ class TacticDetector:
                 spans=hit.spans,
                 detector=self.name,
             )
-            for hit in sorted(hits.values(), key=lambda h: -h.score)
+            for hit in sorted(result.hits.values(), key=lambda h: -h.score)
         ]
+        if result.groom is not None:
+            extra = grooming_signal(result.groom)
+            if extra is not None:
+                signals.append(Signal(GROOMING_LANGUAGE, extra[0], extra[1], related={"logit": round(result.groom, 4)},
+                                      detector=self.name))
+        return signals
 
     @staticmethod
     def examples() -> list[tuple[str, set[str]]]:

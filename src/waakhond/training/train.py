@@ -1,0 +1,268 @@
+"""``waakhond train``: fit the learned tier's heads and conversation weights, reproducibly (seeded).
+
+Steps (each one a function below, so tests can run them on small data):
+
+1. Read labelled conversations (the kit's records, or ``classify`` format with a ``label``) and split them by
+   conversation into train / calibrate / test (:func:`waakhond.training.kit.split_of`).
+2. Style-normalise every line (:func:`~waakhond.detectors.text.learned.style.plain`) and embed it with the
+   distilled static embedding.
+3. **Grooming-line head**: logistic regression, offender lines against benign chat *and the decoys' lines* (the
+   decoys write in the same chat register as offenders, so register cannot be the signal).
+4. **Tactic heads**: per tactic, positives are offender lines the rule tier tags with the tactic plus the
+   shipped exemplar positives (all four languages); negatives are benign lines, exemplar hard negatives and
+   ordinary lines. The head is then mixed with the exemplar contrast on the calibration split, and each
+   tactic's threshold is set so at most :data:`TACTIC_FALSE_RATE` of benign calibration lines get it.
+5. **Conversation weights**: the conversation is replayed message by message exactly as the engine does; at
+   checkpoints each sender's rule-tier logit and learned evidence become one row (offender = 1; decoys and
+   benign speakers = 0). Logistic regression on train, Platt scaling on calibrate, and the alert threshold is the
+   lowest score that keeps precision on the calibration split at :data:`TARGET_PRECISION`.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+from waakhond.detectors.conversation import ConversationState, _rule_logit, update_conversation
+from waakhond.detectors.text.labels import LABELS
+from waakhond.detectors.text.learned.embed import StaticEmbedding
+from waakhond.detectors.text.learned.exemplars import ExemplarIndex, Exemplars
+from waakhond.detectors.text.learned.model import TextModel
+from waakhond.detectors.text.learned.style import plain
+from waakhond.detectors.text.tactics import TacticHit, classify_text, stated_ages
+from waakhond.training.kit import GROOMER, Conversation
+
+TACTIC_FALSE_RATE = 0.003
+TARGET_PRECISION = 0.95
+CHECKPOINTS = (5, 10, 20, 40, 80, 160, 320, 640, 1280)
+#: Offender-side windows longer than this are cut for training rows (the whole conversation is still scored).
+MAX_TRAIN_LINES = 1000
+
+Log = Callable[[str], None]
+
+
+@dataclass
+class Lines:
+    """Every line of a set of conversations, flattened, with what training needs per line."""
+
+    conv: list[int] = field(default_factory=list)
+    sender: list[str] = field(default_factory=list)
+    role: list[str | None] = field(default_factory=list)
+    text: list[str] = field(default_factory=list)
+    plain: list[str] = field(default_factory=list)
+    hits: list[dict[str, TacticHit]] = field(default_factory=list)
+    vectors: np.ndarray | None = None
+
+
+def flatten(conversations: Sequence[Conversation], embedding: StaticEmbedding, log: Log = print) -> Lines:
+    lines = Lines()
+    for ci, c in enumerate(conversations):
+        for m in c.messages[:MAX_TRAIN_LINES]:
+            lines.conv.append(ci)
+            lines.sender.append(str(m["sender"]))
+            lines.role.append(m.get("role"))
+            lines.text.append(m["text"])
+    log(f"lines: {len(lines.text):,}")
+    lines.plain = [plain(t) for t in lines.text]
+    lines.hits = [classify_text(t) if t else {} for t in lines.text]
+    chunks = [embedding.embed_plain(lines.plain[i : i + 50_000]) for i in range(0, len(lines.plain), 50_000)]
+    lines.vectors = np.vstack(chunks) if chunks else np.zeros((0, embedding.dim), dtype=np.float32)
+    log("lines embedded")
+    return lines
+
+
+def _lr(x: np.ndarray, y: np.ndarray, w: np.ndarray, c: float, seed: int) -> tuple[np.ndarray, float]:
+    model = LogisticRegression(C=c, max_iter=400, random_state=seed)
+    model.fit(x, y, sample_weight=w)
+    return model.coef_[0].astype(np.float32), float(model.intercept_[0])
+
+
+def _sample(idx: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    return idx if len(idx) <= n else rng.choice(idx, size=n, replace=False)
+
+
+def train_groom_head(lines: Lines, train_mask: np.ndarray, labels: np.ndarray, seed: int,
+                     per_class: int = 150_000) -> tuple[np.ndarray, float]:
+    assert lines.vectors is not None
+    rng = np.random.default_rng(seed)
+    roles = np.array([r or "" for r in lines.role])
+    pos = _sample(np.flatnonzero(train_mask & (roles == "predator")), per_class, rng)
+    decoy = _sample(np.flatnonzero(train_mask & (roles == "decoy")), per_class // 2, rng)
+    benign = _sample(np.flatnonzero(train_mask & (labels == 0)), per_class, rng)
+    idx = np.concatenate([pos, decoy, benign])
+    y = np.concatenate([np.ones(len(pos)), np.zeros(len(decoy) + len(benign))])
+    w = np.ones(len(idx))
+    return _lr(lines.vectors[idx], y, w, 1.0, seed)
+
+
+def train_tactic_heads(lines: Lines, train_mask: np.ndarray, labels: np.ndarray, exemplars: Exemplars,
+                       embedding: StaticEmbedding, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    assert lines.vectors is not None
+    rng = np.random.default_rng(seed)
+    roles = np.array([r or "" for r in lines.role])
+    benign = _sample(np.flatnonzero(train_mask & (labels == 0)), 120_000, rng)
+    offender = np.flatnonzero(train_mask & (roles == "predator"))
+    ordinary = embedding.embed(list(exemplars.ordinary))
+    ws, bs = [], []
+    for label in LABELS:
+        tagged = np.array([i for i in offender if label in lines.hits[i]], dtype=np.int64)
+        tagged = _sample(tagged, 20_000, rng)
+        untagged = _sample(np.array([i for i in _sample(offender, 80_000, rng) if label not in lines.hits[i]],
+                                    dtype=np.int64), 40_000, rng)
+        ex_pos = embedding.embed(list(exemplars.positive.get(label, ())))
+        ex_neg = embedding.embed(list(exemplars.negative.get(label, ())))
+        x = np.vstack([lines.vectors[tagged], ex_pos, lines.vectors[benign], lines.vectors[untagged], ex_neg,
+                       ordinary])
+        y = np.concatenate([np.ones(len(tagged) + len(ex_pos)),
+                            np.zeros(len(benign) + len(untagged) + len(ex_neg) + len(ordinary))])
+        # exemplars are few but written for the purpose and in four languages: weigh them like ~50 lines each
+        w = np.concatenate([np.ones(len(tagged)), np.full(len(ex_pos), 50.0), np.ones(len(benign)),
+                            np.full(len(untagged), 0.3), np.full(len(ex_neg), 50.0), np.full(len(ordinary), 20.0)])
+        coef, bias = _lr(x, y, w, 1.0, seed)
+        ws.append(coef)
+        bs.append(bias)
+    return np.vstack(ws), np.array(bs, dtype=np.float32)
+
+
+def calibrate_tactics(model: TextModel, lines: Lines, cal_mask: np.ndarray, labels: np.ndarray, seed: int,
+                      ) -> None:
+    """Fit the head/contrast mix per tactic and set thresholds on the calibration split (in place)."""
+    assert lines.vectors is not None and model.index is not None
+    rng = np.random.default_rng(seed)
+    roles = np.array([r or "" for r in lines.role])
+    benign = _sample(np.flatnonzero(cal_mask & (labels == 0)), 60_000, rng)
+    offender = _sample(np.flatnonzero(cal_mask & (roles == "predator")), 60_000, rng)
+    idx = np.concatenate([offender, benign])
+    x = lines.vectors[idx]
+    head = x @ model.tactic_w.T + model.tactic_b
+    contrast = model.index.contrast(x)
+    mix = np.zeros((len(LABELS), 3), dtype=np.float32)
+    thresholds = np.zeros(len(LABELS), dtype=np.float32)
+    n_off = len(offender)
+    for j, label in enumerate(LABELS):
+        y = np.array([1.0 if label in lines.hits[i] else 0.0 for i in idx])
+        y[n_off:] = 0.0  # benign lines never carry a tactic for calibration, whatever a rule says
+        feats = np.column_stack([head[:, j], contrast[:, j]])
+        if y.sum() < 5:
+            mix[j] = (0.0, 1.0, 0.0)
+        else:
+            lr = LogisticRegression(C=1.0, max_iter=200, random_state=seed).fit(feats, y)
+            mix[j] = (lr.intercept_[0], lr.coef_[0][0], max(lr.coef_[0][1], 0.0))
+        z = mix[j, 0] + mix[j, 1] * head[n_off:, j] + mix[j, 2] * contrast[n_off:, j]
+        p = 1.0 / (1.0 + np.exp(-z))
+        thresholds[j] = max(0.5, float(np.quantile(p, 1.0 - TACTIC_FALSE_RATE)) + 1e-4)
+    model.tactic_mix, model.tactic_threshold = mix, thresholds
+
+
+# -- conversations ---------------------------------------------------------------------------------------------
+
+def replay(conversation: Conversation, groom: Sequence[float], tactic_hits: Sequence[dict[str, TacticHit]],
+           floor: float, checkpoints: Iterable[int] = CHECKPOINTS,
+           ) -> list[tuple[int, str, tuple[float, float, float]]]:
+    """Replay like the engine; at each checkpoint (and the end) one feature row per sender:
+    ``(index, sender, (rule logit, log1p(groom mass), groom rate))``."""
+    probe = {"bias": 0.0, "rule": 1.0, "mass": 0.0, "rate": 0.0, "floor": floor}
+    state = ConversationState()
+    marks = set(checkpoints)
+    rows = []
+    n = min(len(conversation.messages), len(groom))
+    for i in range(n):
+        m = conversation.messages[i]
+        text = m["text"]
+        state, _ = update_conversation(state, hits=tactic_hits[i], index=i, at=None, sender=m["sender"], facts={},
+                                       stated_ages=stated_ages(text) if text else (), text=text,
+                                       groom=groom[i], combiner=probe)
+        if (i + 1) in marks or i == n - 1:
+            for s in set(state.groom_lines):
+                mass = state.groom_mass.get(s, 0.0)
+                rate = mass / (state.groom_lines.get(s, 0.0) + 20.0)
+                rows.append((i, s, (_rule_logit(state, s), math.log1p(mass), rate)))
+    return rows
+
+
+@dataclass
+class ConversationRows:
+    x: list[tuple[float, float, float]] = field(default_factory=list)
+    y: list[float] = field(default_factory=list)
+    conv: list[int] = field(default_factory=list)
+    index: list[int] = field(default_factory=list)
+
+
+LineReader = Callable[[int], tuple[list[float], list[dict[str, TacticHit]]]]
+
+
+def conversation_rows(conversations: Sequence[Conversation], results: LineReader, floor: float,
+                      log: Log = print) -> ConversationRows:
+    rows = ConversationRows()
+    for ci, c in enumerate(conversations):
+        groom, hits = results(ci)
+        for index, sender, feats in replay(c, groom, hits, floor):
+            rows.x.append(feats)
+            rows.y.append(1.0 if (c.label == 1 and sender == GROOMER) else 0.0)
+            rows.conv.append(ci)
+            rows.index.append(index)
+    log(f"conversation rows: {len(rows.y):,}")
+    return rows
+
+
+def fit_combiner(train: ConversationRows, seed: int, floor: float) -> dict[str, float]:
+    x = np.array(train.x)
+    y = np.array(train.y)
+    w = np.where(y == 1, (y == 0).sum() / max(1.0, y.sum()), 1.0)
+    lr = LogisticRegression(C=1.0, max_iter=400, random_state=seed).fit(x, y, sample_weight=w)
+    rule, mass, rate = (float(v) for v in lr.coef_[0])
+    return {"bias": float(lr.intercept_[0]), "rule": rule, "mass": mass, "rate": rate, "floor": floor,
+            "rate_prior": 20.0}
+
+
+def conversation_scores(rows: ConversationRows, combiner: dict[str, float], final: dict[int, int],
+                        ) -> dict[int, float]:
+    """Conversation-level score at the end: the largest sender logit at each conversation's last index."""
+    out: dict[int, float] = {}
+    for (r, m, rt), ci, idx in zip(rows.x, rows.conv, rows.index, strict=True):
+        if idx != final[ci]:
+            continue
+        z = combiner["bias"] + combiner["rule"] * r + combiner["mass"] * m + combiner["rate"] * rt
+        out[ci] = max(out.get(ci, -1e9), z)
+    return out
+
+
+def platt(z: np.ndarray, y: np.ndarray, seed: int) -> tuple[float, float]:
+    lr = LogisticRegression(C=100.0, max_iter=200, random_state=seed).fit(z.reshape(-1, 1), y)
+    return float(lr.coef_[0][0]), float(lr.intercept_[0])
+
+
+def precision_threshold(p: np.ndarray, y: np.ndarray, target: float = TARGET_PRECISION) -> float:
+    """The lowest threshold whose precision (on these scores) stays ≥ ``target`` for every higher threshold."""
+    order = np.argsort(-p)
+    tp = np.cumsum(y[order])
+    prec = tp / np.arange(1, len(p) + 1)
+    ok = np.flatnonzero(np.minimum.accumulate(prec[::-1])[::-1] >= target)
+    if len(ok) == 0:
+        return 0.99
+    k = ok[-1]
+    return float(max(0.5, p[order][k] - 1e-6))
+
+
+def shuffle_seeded(items: list[Any], seed: int) -> list[Any]:
+    out = list(items)
+    random.Random(seed).shuffle(out)
+    return out
+
+
+def split_masks(conversations: Sequence[Conversation], lines: Lines, seed: int,
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    splits = np.array([c.split_for(seed) for c in conversations])
+    conv = np.array(lines.conv)
+    labels = np.array([conversations[c].label for c in lines.conv])
+    return splits[conv] == "train", splits[conv] == "calibrate", splits[conv] == "test", labels
+
+
+def build_index(embedding: StaticEmbedding, exemplars: Exemplars) -> ExemplarIndex:
+    return ExemplarIndex(exemplars, embedding)
