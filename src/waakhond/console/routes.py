@@ -27,6 +27,8 @@ from waakhond.console import actions, auth, views
 from waakhond.console.auth import ROLES, AuthError, SessionInfo, User
 from waakhond.console.media import MediaLibrary
 from waakhond.detectors.text.labels import TACTICS
+from waakhond.reporting import hotline
+from waakhond.reporting.ncmec.xml import CLASSIFICATIONS, INCIDENT_TYPES
 from waakhond.store.schema import ApprovalRow, CaseRow
 
 HERE = Path(__file__).parent
@@ -170,14 +172,16 @@ def pages_router(engine: Any, media: MediaLibrary | None = None) -> APIRouter:
                                     f"{auth.PERMISSION_WORDS[permission]}")
         return session, form
 
-    def pending_count() -> int:
+    def pending_count() -> tuple[int, int]:
+        """Four-eyes requests waiting, and hotline reports that failed (shown on every page until retried)."""
         with db.reading() as s:
-            return int(s.scalar(select(func.count()).select_from(ApprovalRow)
-                                .where(ApprovalRow.status == "pending")) or 0)
+            return (int(s.scalar(select(func.count()).select_from(ApprovalRow)
+                                 .where(ApprovalRow.status == "pending")) or 0), hotline.failed_count(s))
 
     def page(request: Request, template: str, session: SessionInfo, status: int = 200, **ctx: Any) -> HTMLResponse:
+        pending, failed_reports = pending_count()
         return render(request, template, status=status, s=session, user=session.user,
-                      pending=pending_count(), **ctx)
+                      pending=pending, failed_reports=failed_reports, **ctx)
 
     # ---- login ---------------------------------------------------------------------------------------------
     @router.get("/login")
@@ -240,19 +244,21 @@ def pages_router(engine: Any, media: MediaLibrary | None = None) -> APIRouter:
     async def case_page(request: Request, case_id: int) -> Response:
         session = await current(request)
 
-        def load() -> tuple[views.CaseContext | None, dict[str, Any] | None]:
+        def load() -> tuple[views.CaseContext | None, dict[str, Any] | None, list[dict[str, Any]]]:
             with db.reading() as s:
                 ctx = views.case_context(s, case_id)
                 nav = _neighbours(s, ctx.case) if ctx else None
+                reports = [hotline.as_dict(r) for r in hotline.list_reports(s, case_id=case_id)]
             if ctx is not None:  # a case view shows the conversation: sensitive material, so it is audited
                 with audit.audited_transaction(db) as s:
                     audit.record(s, actor=session.user.username, action="case.view", subject=f"case:{case_id}")
-            return ctx, nav
+            return ctx, nav, reports
 
-        ctx, nav = await run_in_threadpool(load)
+        ctx, nav, reports = await run_in_threadpool(load)
         if ctx is None:
             raise ConsoleError(404, f"there is no case {case_id}; it may have been merged or the link is wrong")
-        return page(request, "case.html", session, c=ctx, nav=nav)
+        return page(request, "case.html", session, c=ctx, nav=nav, hotline_reports=reports,
+                    INCIDENT_TYPES=INCIDENT_TYPES, CLASSIFICATIONS=CLASSIFICATIONS)
 
     @router.post("/cases/{case_id}/action")
     async def case_action(request: Request, case_id: int) -> Response:
@@ -265,6 +271,7 @@ def pages_router(engine: Any, media: MediaLibrary | None = None) -> APIRouter:
         msg = await run_in_threadpool(
             actions.act, db, session.user, case_id, action, account_id=form.get("account_id") or None,
             note=form.get("note", ""), hours=hours, close=form.get("close", "") in ("1", "on", "true"),
+            report={k: form.get(k, "") for k in ("incident_type", "classification")},
         )
         if _wants_json(request):
             return JSONResponse({"message": msg})
@@ -330,6 +337,17 @@ def pages_router(engine: Any, media: MediaLibrary | None = None) -> APIRouter:
         msg = await run_in_threadpool(actions.decide, db, engine, session.user, approval_id,
                                       decision == "approve", form.get("comment", ""))
         return _redirect(request, f"{PREFIX}/approvals", msg)
+
+    @router.post("/hotline-reports/{report_row_id}/retry")
+    async def hotline_retry(request: Request, report_row_id: int) -> Response:
+        session, _ = await changing(request, "approval.decide")
+        try:
+            row = await run_in_threadpool(hotline.retry, db, session.user.username, report_row_id)
+        except LookupError as exc:
+            raise ConsoleError(404, str(exc)) from None
+        except ValueError as exc:
+            raise ConsoleError(409, str(exc)) from None
+        return _redirect(request, f"{PREFIX}/cases/{row.case_id}", f"hotline report #{row.id} queued again")
 
     # ---- policy --------------------------------------------------------------------------------------------
     @router.get("/policy")
