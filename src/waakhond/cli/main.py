@@ -16,7 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from waakhond import __version__
-from waakhond.cli import console_cmds
+from waakhond.cli import console_cmds, reporting_cmds
 
 app = typer.Typer(
     name="waakhond",
@@ -33,6 +33,9 @@ app.add_typer(db_app, name="db")
 app.add_typer(policy_app, name="policy")
 app.add_typer(console_cmds.user_app, name="user")
 app.add_typer(console_cmds.audit_app, name="audit")
+app.add_typer(reporting_cmds.report_app, name="report")
+app.add_typer(reporting_cmds.retention_app, name="retention")
+app.add_typer(reporting_cmds.dsa_app, name="dsa")
 
 out = Console()
 err = Console(stderr=True)

@@ -174,17 +174,18 @@ def purge(db: Database, policy: RetentionPolicy | None = None, *, dry_run: bool 
     with audit.audited_transaction(db) as s:
         keep = protected(s, now, policy)
         report.protected_cases = sorted(keep.cases)
+        gone: set[str] = set()  # events purged (or, in a dry run, that would be) with their decisions
         for kind, event_kinds in KINDS.items():
             days = policy.days[kind]
             if days is None:
                 continue
             cutoff = now - timedelta(days=days)
             report.cutoffs[kind] = cutoff.isoformat()
-            report.counts[kind] = _purge_events(s, event_kinds, cutoff, keep, dry_run)
+            report.counts[kind] = _purge_events(s, event_kinds, cutoff, keep, dry_run, gone)
         if policy.days["decisions"] is not None:
             cutoff = now - timedelta(days=policy.days["decisions"])
             report.cutoffs["decisions"] = cutoff.isoformat()
-            report.counts["decisions"] = _strip_decisions(s, cutoff, keep, dry_run)
+            report.counts["decisions"] = _strip_decisions(s, cutoff, keep, dry_run, gone)
         if policy.days["cases"] is not None:
             cutoff = now - timedelta(days=policy.days["cases"])
             report.cutoffs["cases"] = cutoff.isoformat()
@@ -210,25 +211,28 @@ def _batches(s: Session, q: Any, key: Any) -> Iterator[list[Any]]:
         after = tuple(rows[-1][: len(key)])
 
 
-def _purge_events(s: Session, kinds: tuple[str, ...], cutoff: datetime, keep: Protected, dry_run: bool) -> int:
+def _purge_events(s: Session, kinds: tuple[str, ...], cutoff: datetime, keep: Protected, dry_run: bool,
+                  gone: set[str]) -> int:
     q = select(EventRow.occurred_at, EventRow.id, EventRow.conversation_id, EventRow.actor_id).where(
         EventRow.kind.in_(kinds), EventRow.occurred_at < cutoff)
     n = 0
     for rows in _batches(s, q, (EventRow.occurred_at, EventRow.id)):
         ids = [r.id for r in rows if not keep.keeps(r.id, r.conversation_id, r.actor_id)]
         n += len(ids)
+        gone.update(ids)
         if ids and not dry_run:
             s.execute(delete(DecisionRow).where(DecisionRow.event_id.in_(ids)))
             s.execute(delete(EventRow).where(EventRow.id.in_(ids)))
     return n
 
 
-def _strip_decisions(s: Session, cutoff: datetime, keep: Protected, dry_run: bool) -> int:
+def _strip_decisions(s: Session, cutoff: datetime, keep: Protected, dry_run: bool, gone: set[str]) -> int:
     q = select(DecisionRow.created_at, DecisionRow.event_id, DecisionRow.conversation_id, DecisionRow.actor_id).where(
         DecisionRow.created_at < cutoff, DecisionRow.policy_version != PURGED)
     n = 0
     for rows in _batches(s, q, (DecisionRow.created_at, DecisionRow.event_id)):
-        ids = [r.event_id for r in rows if not keep.keeps(r.event_id, r.conversation_id, r.actor_id)]
+        ids = [r.event_id for r in rows
+               if r.event_id not in gone and not keep.keeps(r.event_id, r.conversation_id, r.actor_id)]
         n += len(ids)
         if ids and not dry_run:
             for d in s.scalars(select(DecisionRow).where(DecisionRow.event_id.in_(ids))):
