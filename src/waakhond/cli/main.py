@@ -113,7 +113,21 @@ def serve(
     if hasattr(signal, "SIGHUP"):
         signal.signal(signal.SIGHUP, _reload)
     out.print(f"waakhond {__version__} on http://{host}:{port}  (API docs: /docs, store: {engine.db.dialect})")
-    uvicorn.run(create_app(engine), host=host, port=port, log_level=log_level, access_log=False)
+    worker = _reporting_worker(engine)  # hotline reports, webhooks, retention purge
+    try:
+        uvicorn.run(create_app(engine), host=host, port=port, log_level=log_level, access_log=False)
+    finally:
+        worker.stop()
+
+
+def _reporting_worker(engine: Any) -> Any:
+    from waakhond.reporting.config import ConfigError
+    from waakhond.reporting.worker import BackgroundWorker
+
+    try:
+        return BackgroundWorker(engine.db).start()
+    except ConfigError as exc:
+        raise _fail(str(exc)) from None
 
 
 # ---- demo --------------------------------------------------------------------------------------------------
