@@ -256,3 +256,60 @@ def test_every_built_report_validates(world: Any, config: Any) -> None:
         assert result.ok, (cid, str(result))
         assert re.search(rb"<incidentType>", document)
     assert not validate(b"<report><incidentSummary/></report>").ok
+
+
+def test_report_commands_send_list_retry_and_check(world: Any, as_user: Any, ncmec: Any,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from waakhond.cli.main import app
+
+    fake, url = ncmec
+    for key, value in {"DATABASE_URL": str(world.db.engine.url), "NCMEC_URL": url, "NCMEC_USERNAME": "esp-user",
+                       "NCMEC_PASSWORD": "esp-secret", "REPORTER_FIRST_NAME": "Ada", "REPORTER_LAST_NAME": "Admin",
+                       "REPORTER_EMAIL": "safety@example.org"}.items():
+        monkeypatch.setenv(f"WAAKHOND_{key}", value)
+    runner = CliRunner()
+    r = runner.invoke(app, ["report", "check"])
+    assert r.exit_code == 0 and "Server is up" in r.output
+    rid = prepare_and_approve(world, as_user)
+    fake.fail("/finish", response_code=1200, description="report already closed")
+    r = runner.invoke(app, ["report", "send"])
+    assert r.exit_code == 1 and "failed" in r.output  # a failure is an error exit, for cron and CI
+    r = runner.invoke(app, ["report", "list", "--status", "failed", "--json"])
+    assert r.exit_code == 0 and "responseCode 1200" in r.output
+    assert runner.invoke(app, ["report", "retry", str(rid)]).exit_code == 0
+    assert runner.invoke(app, ["report", "retry", str(rid)]).exit_code == 1  # queued, not failed
+    r = runner.invoke(app, ["report", "send", "--json"])
+    assert r.exit_code == 0 and '"status": "submitted"' in r.output
+    monkeypatch.setenv("WAAKHOND_NCMEC_PASSWORD", "wrong")
+    r = runner.invoke(app, ["report", "check"])
+    assert r.exit_code == 1 and "HTTP 401" in r.output
+    monkeypatch.setenv("WAAKHOND_NCMEC_ENV", "staging")
+    r = runner.invoke(app, ["report", "check"])
+    assert r.exit_code == 1 and "WAAKHOND_NCMEC_ENV" in r.output
+
+
+def test_chat_text_that_xml_cannot_carry_still_gives_a_valid_report(world: Any, config: Any) -> None:
+    world.process([parse_event({"id": "odd-1", "kind": "message", "occurred_at": "2026-11-06T11:00:00Z",
+                                "sender_id": "ghost_rider", "recipient_ids": ["lotte"], "channel": "dm",
+                                "text": "bell\x07 nul\x00 <b>&amp; ]]> 💬 \ud7ff tab\tend"})])
+    from waakhond.reporting.evidence import gather
+    from waakhond.reporting.ncmec.xml import report_files
+
+    cid = case_id_for(world, GROOMING)
+    document, result = hotline.build(world.db, cid, {"note": "odd \x07 note ]]> 💬"}, config=config)
+    assert result.ok, str(result)
+    assert "odd  note ]]&gt; 💬" in document.decode()  # the control character is dropped, the rest kept
+    with world.db.reading() as s:
+        [chat] = [f for f in report_files(gather(s, cid), {}) if f.kind == "transcript"]
+    assert "<b>&amp; ]]> 💬" in chat.content().decode("utf-8")  # the transcript keeps the text as it was
+
+
+def test_production_is_chosen_only_on_purpose() -> None:
+    from waakhond.reporting.config import NCMEC_ENDPOINTS, ConfigError
+
+    assert ReportingConfig.from_env({}).base_url == NCMEC_ENDPOINTS["test"]
+    assert ReportingConfig.from_env({"WAAKHOND_NCMEC_ENV": "production"}).base_url == NCMEC_ENDPOINTS["production"]
+    with pytest.raises(ConfigError):
+        ReportingConfig.from_env({"WAAKHOND_NCMEC_ENV": "prod"})
