@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from tests.console.conftest import app, as_user, media_dir, world  # noqa: F401  (fixtures reused here)
+from tests.console.test_browser import browser, server  # noqa: F401  (fixtures reused here)
 from tests.reporting.fake_ncmec import FakeCyberTipline
 from tests.reporting.servers import serving
 
