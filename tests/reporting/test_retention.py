@@ -155,3 +155,31 @@ def test_purge_cli_dry_run_and_real(db: Database, tmp_path: Any, monkeypatch: py
     monkeypatch.setenv("WAAKHOND_RETENTION", "messages=soon")
     r = runner.invoke(app, ["retention", "purge"])
     assert r.exit_code == 1 and "WAAKHOND_RETENTION" in r.output
+
+
+def test_serve_runs_the_purge_on_schedule_and_refuses_a_bad_policy(db: Database,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from typer.testing import CliRunner
+
+    from waakhond.cli.main import app
+    from waakhond.reporting.webhooks import WebhookConfig
+    from waakhond.reporting.worker import BackgroundWorker
+
+    worker = BackgroundWorker(db, webhooks=WebhookConfig(), purge_every_hours=24, tick=0.05).start()
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with db.reading() as s:
+                if s.scalars(select(AuditEntryRow).where(AuditEntryRow.action == "retention.purge")).first():
+                    break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the worker did not purge at start")
+    finally:
+        worker.stop()
+    monkeypatch.setenv("WAAKHOND_DATABASE_URL", str(db.engine.url))
+    monkeypatch.setenv("WAAKHOND_RETENTION", "messages=forever")
+    r = CliRunner().invoke(app, ["serve", "--port", "1"])
+    assert r.exit_code == 1 and "WAAKHOND_RETENTION" in r.output
