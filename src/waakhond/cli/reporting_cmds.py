@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import orjson
 import typer
-from rich.console import Console
 from rich.table import Table
+
+from waakhond.cli.console_cmds import JsonFlag, _db, _print_json, err, out
 
 report_app = typer.Typer(help="Hotline reports: export a case, list, send and retry CyberTipline reports.",
                          no_args_is_help=True)
@@ -18,25 +19,11 @@ retention_app = typer.Typer(help="Evidence retention: purge what the policy lets
                             no_args_is_help=True)
 dsa_app = typer.Typer(help="DSA statements of reasons.", no_args_is_help=True)
 
-out = Console()
-err = Console(stderr=True)
-JsonFlag = Annotated[bool, typer.Option("--json", help="print machine-readable JSON")]
-
-
-def _print_json(value: Any) -> None:
-    sys.stdout.buffer.write(orjson.dumps(value, option=orjson.OPT_INDENT_2) + b"\n")
-    sys.stdout.flush()
 
 
 def _fail(message: str) -> typer.Exit:
     err.print(f"[bold red]error:[/] {message}")
     return typer.Exit(1)
-
-
-def _db() -> Any:
-    from waakhond.store.database import Database
-
-    return Database.connect()
 
 
 def _write(body: bytes, output: Path | None) -> None:

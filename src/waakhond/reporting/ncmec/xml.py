@@ -172,12 +172,7 @@ def report_xml(ev: CaseEvidence, config: ReportingConfig, params: Mapping[str, A
     if ev.reported is not None:
         _reported(root, ev.reported, ev, config)
     for v in ev.victims:
-        victim = _sub(root, "victim")
-        if v.age is not None:
-            _sub(_sub(victim, "victimPerson"), "age", v.age)
-        _sub(victim, "espIdentifier", v.account_id)
-        _sub(victim, "espService", config.esp_name)
-        _sub(victim, "screenName", v.account_id)
+        victim = _account(root, "victim", "victimPerson", v, config)
         if v.birth_year is not None:
             _sub(victim, "additionalInfo", f"Birth year on the platform: {v.birth_year}; the age given is the "
                                            "lower of the two possible ages when the case was opened.")
@@ -187,13 +182,19 @@ def report_xml(ev: CaseEvidence, config: ReportingConfig, params: Mapping[str, A
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
-def _reported(root: etree._Element, p: Person, ev: CaseEvidence, config: ReportingConfig) -> None:
-    el = _sub(root, "personOrUserReported")
+def _account(root: etree._Element, tag: str, person_tag: str, p: Person, config: ReportingConfig) -> etree._Element:
+    """An account on the platform: its age when known, and its id as ESP identifier and screen name."""
+    el = _sub(root, tag)
     if p.age is not None:
-        _sub(_sub(el, "personOrUserReportedPerson"), "age", p.age)
+        _sub(_sub(el, person_tag), "age", p.age)
     _sub(el, "espIdentifier", p.account_id)
     _sub(el, "espService", config.esp_name)
     _sub(el, "screenName", p.account_id)
+    return el
+
+
+def _reported(root: etree._Element, p: Person, ev: CaseEvidence, config: ReportingConfig) -> None:
+    el = _account(root, "personOrUserReported", "personOrUserReportedPerson", p, config)
     if p.display_name:
         _sub(el, "displayName", p.display_name)
     for ip in p.ip_events:
