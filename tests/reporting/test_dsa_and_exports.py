@@ -144,3 +144,18 @@ def test_export_cli_writes_a_file(world: Any, tmp_path: Any, monkeypatch: pytest
     assert r.exit_code == 1 and "no case 9999" in r.output
     r = CliRunner().invoke(app, ["report", "export", str(cid), "--format", "docx"])
     assert r.exit_code == 1 and "--format" in r.output
+
+
+def test_console_export_for_moderators_only(world: Any, as_user: Any) -> None:
+    cid = case_id_for(world, GROOMING)
+    mo = as_user("mo")
+    assert f"/console/cases/{cid}/export?format=eu-html" in mo.get(f"/console/cases/{cid}").text
+    r = mo.get(f"/console/cases/{cid}/export", params={"format": "eu-json"})
+    assert r.status_code == 200 and r.json()["case"]["id"] == cid
+    assert "attachment" in r.headers["content-disposition"]
+    assert as_user("vera").get(f"/console/cases/{cid}/export").status_code == 403  # a viewer may not
+    assert mo.get("/console/cases/9999/export").status_code == 404
+    assert mo.get(f"/console/cases/{cid}/export", params={"format": "pdf"}).status_code == 400
+    with world.db.reading() as s:
+        [e] = s.scalars(select(AuditEntryRow).where(AuditEntryRow.action == "case.export")).all()
+    assert e.actor == "mo"

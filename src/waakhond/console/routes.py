@@ -27,7 +27,8 @@ from waakhond.console import actions, auth, views
 from waakhond.console.auth import ROLES, AuthError, SessionInfo, User
 from waakhond.console.media import MediaLibrary
 from waakhond.detectors.text.labels import TACTICS
-from waakhond.reporting import hotline
+from waakhond.reporting import exports, hotline
+from waakhond.reporting.evidence import EvidenceError
 from waakhond.reporting.ncmec.xml import CLASSIFICATIONS, INCIDENT_TYPES
 from waakhond.store.schema import ApprovalRow, CaseRow
 
@@ -337,6 +338,28 @@ def pages_router(engine: Any, media: MediaLibrary | None = None) -> APIRouter:
         msg = await run_in_threadpool(actions.decide, db, engine, session.user, approval_id,
                                       decision == "approve", form.get("comment", ""))
         return _redirect(request, f"{PREFIX}/approvals", msg)
+
+    @router.get("/cases/{case_id}/export")
+    async def case_export(request: Request, case_id: int, format: str = "eu-html") -> Response:
+        """The case for a hotline (EU JSON or HTML summary, or the CyberTipline XML as it would be sent)."""
+        session = await current(request, "report.prepare")
+        if format not in exports.FORMATS:
+            raise ConsoleError(400, f"format must be one of {', '.join(exports.FORMATS)}")
+
+        def load() -> tuple[bytes, str, str]:
+            body = exports.export(db, case_id, format, media=library)
+            with audit.audited_transaction(db) as s:
+                audit.record(s, actor=session.user.username, action="case.export", subject=f"case:{case_id}",
+                             details={"format": format})
+            return body
+
+        try:
+            body, media_type, _ = await run_in_threadpool(load)
+        except EvidenceError as exc:
+            raise ConsoleError(404, str(exc)) from None
+        ext = {"ncmec-xml": "xml", "eu-json": "json", "eu-html": "html"}[format]
+        return Response(body, media_type=media_type, headers={
+            "Content-Disposition": f'attachment; filename="case-{case_id}-{format}.{ext}"'})
 
     @router.post("/hotline-reports/{report_row_id}/retry")
     async def hotline_retry(request: Request, report_row_id: int) -> Response:
