@@ -14,6 +14,7 @@ from waakhond import audit
 from waakhond.api.auth import api_key_required
 from waakhond.reporting import dsa, exports, hotline, retention
 from waakhond.reporting.evidence import EvidenceError
+from waakhond.store.schema import HotlineReportRow
 
 API_ACTOR = "api"
 
@@ -46,8 +47,6 @@ def reporting_router(engine: Any) -> APIRouter:
     @router.get("/v1/hotline-reports/{report_row_id}", tags=["hotline reports"], summary="One hotline report")
     def get_hotline_report(report_row_id: int) -> JSONResponse:
         with db.reading() as s:
-            from waakhond.store.schema import HotlineReportRow
-
             row = s.get(HotlineReportRow, report_row_id)
             if row is None:
                 return _error(404, f"no hotline report #{report_row_id}")

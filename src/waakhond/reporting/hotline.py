@@ -172,16 +172,18 @@ def _send_one(db: Database, rid: int, config: ReportingConfig | None, client_fac
         finally:
             client.close()
     except (NcmecError, InvalidReport, ConfigError, EvidenceError, OSError) as exc:
-        return _finish(db, rid, error=str(exc))
-    return _finish(db, rid, progress=progress)
+        return _finish(db, rid, error=str(exc), environment=config.environment if config else None)
+    return _finish(db, rid, progress=progress, environment=config.environment)
 
 
-def _finish(db: Database, rid: int, *, progress: Progress | None = None, error: str = "") -> dict[str, Any]:
+def _finish(db: Database, rid: int, *, progress: Progress | None = None, error: str = "",
+            environment: str | None = None) -> dict[str, Any]:
     with audit.audited_transaction(db) as s:
         row = s.get(HotlineReportRow, rid)
         assert row is not None
         now = utcnow()
         row.updated_at = now
+        row.environment = environment or row.environment  # where it was actually sent
         if progress is not None:
             row.status, row.report_id, row.files, row.submitted_at, row.last_error = (
                 "submitted", progress.report_id, list(progress.files), now, "")
