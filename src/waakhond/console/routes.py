@@ -27,9 +27,6 @@ from waakhond.console import actions, auth, views
 from waakhond.console.auth import ROLES, AuthError, SessionInfo, User
 from waakhond.console.media import MediaLibrary
 from waakhond.detectors.text.labels import TACTICS
-from waakhond.reporting import exports, hotline
-from waakhond.reporting.evidence import EvidenceError
-from waakhond.reporting.ncmec.xml import CLASSIFICATIONS, INCIDENT_TYPES
 from waakhond.store.schema import ApprovalRow, CaseRow
 
 HERE = Path(__file__).parent
@@ -144,6 +141,11 @@ def console_router(engine: Any, media: MediaLibrary | None = None) -> APIRouter:
 
 def pages_router(engine: Any, media: MediaLibrary | None = None) -> APIRouter:
     """The console's pages under ``/console``."""
+    # reporting reads the console's views and media folder, so it is imported here, not at module level
+    from waakhond.reporting import exports, hotline
+    from waakhond.reporting.evidence import EvidenceError
+    from waakhond.reporting.ncmec.xml import CLASSIFICATIONS, INCIDENT_TYPES
+
     db = engine.db
     library = media or MediaLibrary()
     router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
