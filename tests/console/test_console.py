@@ -296,7 +296,7 @@ def test_nobody_approves_their_own_request(as_user: Any, world: Any) -> None:
     assert r.status_code == 303
     with world.db.reading() as s:
         row = s.get(ApprovalRow, appr.id)
-        assert row.status == "approved" and "outbox" in row.outcome
+        assert row.status == "approved" and "queued for the CyberTipline" in row.outcome
 
 
 def test_an_ordinary_suspension_is_immediate(as_user: Any, world: Any) -> None:

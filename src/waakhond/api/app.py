@@ -30,6 +30,7 @@ from waakhond.events import Event, InvalidInput, Problem, decode_json, parse_bat
 from waakhond.memory.state import Memory
 from waakhond.pipeline import Engine
 from waakhond.policy import PolicyError
+from waakhond.reporting.api import reporting_router
 from waakhond.store.schema import AccountRow, CaseRow, ConversationRow, DecisionRow, utcnow
 
 log = logging.getLogger("waakhond.api")
@@ -270,6 +271,7 @@ def create_app(engine: Engine) -> FastAPI:
         return spec
 
     app.include_router(gating.router(engine))
+    app.include_router(reporting_router(engine))  # hotline reports, exports, DSA, retention (issue 5)
     app.openapi = custom_openapi  # type: ignore[method-assign]
     return app
 

@@ -16,7 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from waakhond import __version__
-from waakhond.cli import console_cmds, learn
+from waakhond.cli import console_cmds, learn, reporting_cmds
 
 app = typer.Typer(
     name="waakhond",
@@ -36,6 +36,9 @@ app.add_typer(console_cmds.audit_app, name="audit")
 app.add_typer(learn.exemplar_app, name="exemplar")
 app.command("train")(learn.train)
 app.command("evaluate")(learn.evaluate_cmd)
+app.add_typer(reporting_cmds.report_app, name="report")
+app.add_typer(reporting_cmds.retention_app, name="retention")
+app.add_typer(reporting_cmds.dsa_app, name="dsa")
 
 out = Console()
 err = Console(stderr=True)
@@ -113,7 +116,21 @@ def serve(
     if hasattr(signal, "SIGHUP"):
         signal.signal(signal.SIGHUP, _reload)
     out.print(f"waakhond {__version__} on http://{host}:{port}  (API docs: /docs, store: {engine.db.dialect})")
-    uvicorn.run(create_app(engine), host=host, port=port, log_level=log_level, access_log=False)
+    worker = _reporting_worker(engine)  # hotline reports, webhooks, retention purge
+    try:
+        uvicorn.run(create_app(engine), host=host, port=port, log_level=log_level, access_log=False)
+    finally:
+        worker.stop()
+
+
+def _reporting_worker(engine: Any) -> Any:
+    from waakhond.reporting.config import ConfigError
+    from waakhond.reporting.worker import BackgroundWorker
+
+    try:
+        return BackgroundWorker(engine.db).start()
+    except ConfigError as exc:
+        raise _fail(str(exc)) from None
 
 
 # ---- demo --------------------------------------------------------------------------------------------------

@@ -86,8 +86,10 @@ def protected_reason(s: Session, acc: AccountRow) -> str | None:
 
 
 def act(db: Database, user: User, case_id: int, action: str, *, account_id: str | None = None,
-        note: str = "", hours: int = 24, close: bool = True) -> str:
-    """Carry out ``action`` on a case (or open its four-eyes request); returns a message for the reviewer."""
+        note: str = "", hours: int = 24, close: bool = True, report: dict[str, str] | None = None) -> str:
+    """Carry out ``action`` on a case (or open its four-eyes request); returns a message for the reviewer.
+
+    ``report``: for ``hotline_report``, the reviewer's choices (``incident_type``, ``classification``)."""
     if action not in ACTIONS:
         raise ActionError(f"unknown action {action!r}")
     note = note.strip()[:4000]
@@ -116,10 +118,13 @@ def act(db: Database, user: User, case_id: int, action: str, *, account_id: str 
                                                           ApprovalRow.status == "pending")).first()
             if pending is not None:
                 raise ActionError(f"a hotline report for case {c.id} already waits for approval (#{pending.id})", 409)
+            from waakhond.reporting.hotline import report_choices
+
+            choices = report_choices(s, c.id, report or {})
             acc_id = account_id or c.account_id
             appr = ApprovalRow(kind="hotline_report", status="pending", case_id=c.id, account_id=acc_id,
-                               params={"hotline": "NCMEC CyberTipline"}, reason=note, requested_by=user.username,
-                               requested_at=utcnow(), outcome="")
+                               params={"hotline": "NCMEC CyberTipline", **choices}, reason=note,
+                               requested_by=user.username, requested_at=utcnow(), outcome="")
             s.add(appr)
             s.flush()
             _activity(s, c, user, "hotline_report.prepared", note, approval=appr.id)
@@ -250,9 +255,11 @@ def decide(db: Database, engine: Any, user: User, approval_id: int, approve: boo
             if c is not None and appr.params.get("close", True):
                 _close(c, "suspend")
         elif appr.kind == "hotline_report":
-            # The submission client (issue 5, item 6) is not built yet: the approved report waits in the
-            # outbox, visibly, rather than pretending to have been sent.
-            appr.outcome = "approved; waiting in the outbox for the hotline submission client"
+            from waakhond.reporting.hotline import enqueue
+
+            queued = enqueue(s, appr, user.username)  # the reporting worker sends it (waakhond serve)
+            appr.outcome = f"approved; queued for the CyberTipline ({queued.environment}) as hotline report " \
+                           f"#{queued.id}"
         elif appr.kind == "policy_change":
             appr.outcome = _apply_policy(engine, appr.params["text"])
         if c is not None:

@@ -141,6 +141,11 @@ def console_router(engine: Any, media: MediaLibrary | None = None) -> APIRouter:
 
 def pages_router(engine: Any, media: MediaLibrary | None = None) -> APIRouter:
     """The console's pages under ``/console``."""
+    # reporting reads the console's views and media folder, so it is imported here, not at module level
+    from waakhond.reporting import exports, hotline
+    from waakhond.reporting.evidence import EvidenceError
+    from waakhond.reporting.ncmec.xml import CLASSIFICATIONS, INCIDENT_TYPES
+
     db = engine.db
     library = media or MediaLibrary()
     router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
@@ -170,14 +175,16 @@ def pages_router(engine: Any, media: MediaLibrary | None = None) -> APIRouter:
                                     f"{auth.PERMISSION_WORDS[permission]}")
         return session, form
 
-    def pending_count() -> int:
+    def pending_count() -> tuple[int, int]:
+        """Four-eyes requests waiting, and hotline reports that failed (shown on every page until retried)."""
         with db.reading() as s:
-            return int(s.scalar(select(func.count()).select_from(ApprovalRow)
-                                .where(ApprovalRow.status == "pending")) or 0)
+            return (int(s.scalar(select(func.count()).select_from(ApprovalRow)
+                                 .where(ApprovalRow.status == "pending")) or 0), hotline.failed_count(s))
 
     def page(request: Request, template: str, session: SessionInfo, status: int = 200, **ctx: Any) -> HTMLResponse:
+        pending, failed_reports = pending_count()
         return render(request, template, status=status, s=session, user=session.user,
-                      pending=pending_count(), **ctx)
+                      pending=pending, failed_reports=failed_reports, **ctx)
 
     # ---- login ---------------------------------------------------------------------------------------------
     @router.get("/login")
@@ -240,19 +247,21 @@ def pages_router(engine: Any, media: MediaLibrary | None = None) -> APIRouter:
     async def case_page(request: Request, case_id: int) -> Response:
         session = await current(request)
 
-        def load() -> tuple[views.CaseContext | None, dict[str, Any] | None]:
+        def load() -> tuple[views.CaseContext | None, dict[str, Any] | None, list[dict[str, Any]]]:
             with db.reading() as s:
                 ctx = views.case_context(s, case_id)
                 nav = _neighbours(s, ctx.case) if ctx else None
+                reports = [hotline.as_dict(r) for r in hotline.list_reports(s, case_id=case_id)]
             if ctx is not None:  # a case view shows the conversation: sensitive material, so it is audited
                 with audit.audited_transaction(db) as s:
                     audit.record(s, actor=session.user.username, action="case.view", subject=f"case:{case_id}")
-            return ctx, nav
+            return ctx, nav, reports
 
-        ctx, nav = await run_in_threadpool(load)
+        ctx, nav, reports = await run_in_threadpool(load)
         if ctx is None:
             raise ConsoleError(404, f"there is no case {case_id}; it may have been merged or the link is wrong")
-        return page(request, "case.html", session, c=ctx, nav=nav)
+        return page(request, "case.html", session, c=ctx, nav=nav, hotline_reports=reports,
+                    INCIDENT_TYPES=INCIDENT_TYPES, CLASSIFICATIONS=CLASSIFICATIONS)
 
     @router.post("/cases/{case_id}/action")
     async def case_action(request: Request, case_id: int) -> Response:
@@ -265,6 +274,7 @@ def pages_router(engine: Any, media: MediaLibrary | None = None) -> APIRouter:
         msg = await run_in_threadpool(
             actions.act, db, session.user, case_id, action, account_id=form.get("account_id") or None,
             note=form.get("note", ""), hours=hours, close=form.get("close", "") in ("1", "on", "true"),
+            report={k: form.get(k, "") for k in ("incident_type", "classification")},
         )
         if _wants_json(request):
             return JSONResponse({"message": msg})
@@ -330,6 +340,39 @@ def pages_router(engine: Any, media: MediaLibrary | None = None) -> APIRouter:
         msg = await run_in_threadpool(actions.decide, db, engine, session.user, approval_id,
                                       decision == "approve", form.get("comment", ""))
         return _redirect(request, f"{PREFIX}/approvals", msg)
+
+    @router.get("/cases/{case_id}/export")
+    async def case_export(request: Request, case_id: int, format: str = "eu-html") -> Response:
+        """The case for a hotline (EU JSON or HTML summary, or the CyberTipline XML as it would be sent)."""
+        session = await current(request, "report.prepare")
+        if format not in exports.FORMATS:
+            raise ConsoleError(400, f"format must be one of {', '.join(exports.FORMATS)}")
+
+        def load() -> tuple[bytes, str, str]:
+            body = exports.export(db, case_id, format, media=library)
+            with audit.audited_transaction(db) as s:
+                audit.record(s, actor=session.user.username, action="case.export", subject=f"case:{case_id}",
+                             details={"format": format})
+            return body
+
+        try:
+            body, media_type, _ = await run_in_threadpool(load)
+        except EvidenceError as exc:
+            raise ConsoleError(404, str(exc)) from None
+        ext = {"ncmec-xml": "xml", "eu-json": "json", "eu-html": "html"}[format]
+        return Response(body, media_type=media_type, headers={
+            "Content-Disposition": f'attachment; filename="case-{case_id}-{format}.{ext}"'})
+
+    @router.post("/hotline-reports/{report_row_id}/retry")
+    async def hotline_retry(request: Request, report_row_id: int) -> Response:
+        session, _ = await changing(request, "approval.decide")
+        try:
+            row = await run_in_threadpool(hotline.retry, db, session.user.username, report_row_id)
+        except LookupError as exc:
+            raise ConsoleError(404, str(exc)) from None
+        except ValueError as exc:
+            raise ConsoleError(409, str(exc)) from None
+        return _redirect(request, f"{PREFIX}/cases/{row.case_id}", f"hotline report #{row.id} queued again")
 
     # ---- policy --------------------------------------------------------------------------------------------
     @router.get("/policy")

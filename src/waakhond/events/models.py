@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
+from ipaddress import IPv4Address, IPv6Address
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
@@ -58,6 +59,11 @@ class _Event(BaseModel):
 
     id: Identifier
     occurred_at: datetime
+    # Optional, and left out of the stored form when absent (so digests of events without it do not change):
+    # hotline reports list it as an IP capture event of the account that acted.
+    client_ip: IPv4Address | IPv6Address | None = Field(
+        default=None, exclude_if=lambda v: v is None,
+        description="the address the acting account used for this event, if the platform logs it")
 
     @field_validator("occurred_at", mode="after")
     @classmethod

@@ -340,3 +340,77 @@ class StreamRoomRow(Base):
     score: Mapped[float] = mapped_column(Float, default=0.0, index=True)
     viewers: Mapped[dict[str, Any]] = mapped_column(default=dict)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# ---- hotline reporting, legal holds, action webhooks (issue 5, items 6 and 7) ----
+
+
+class HotlineReportRow(Base):
+    """One hotline submission of a case (NCMEC CyberTipline): queued after four-eyes approval, then sent by the
+    reporting worker. A failure is kept with its error text until a person retries it."""
+
+    __tablename__ = "hotline_reports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(Integer, index=True)
+    approval_id: Mapped[int | None] = mapped_column(Integer)
+    hotline: Mapped[str] = mapped_column(String(20), default="ncmec")
+    environment: Mapped[str] = mapped_column(String(20), default="test")
+    status: Mapped[str] = mapped_column(String(20), index=True)  # queued, submitting, submitted, failed, retracted
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)  # incident type, classification, reviewer note
+    prior_report_ids: Mapped[list[Any]] = mapped_column(default=list)
+    report_id: Mapped[str | None] = mapped_column(String(40), index=True)  # the hotline's id for the report
+    files: Mapped[list[Any]] = mapped_column(default=list)  # [{file_id, name, kind, md5}]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    requested_by: Mapped[str] = mapped_column(String(64), default="")
+    approved_by: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column()
+
+
+class LegalHoldRow(Base):
+    """A legal hold on a case: its evidence is never purged while the hold is in force."""
+
+    __tablename__ = "legal_holds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(Integer, index=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    placed_by: Mapped[str] = mapped_column(String(64))
+    placed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    released_by: Mapped[str | None] = mapped_column(String(64))
+    released_at: Mapped[datetime | None] = mapped_column()
+
+
+class WebhookDeliveryRow(Base):
+    """The webhook outbox: one row per (endpoint, decision), delivered with retries by a background worker."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    endpoint: Mapped[str] = mapped_column(String(64))  # sha256 of the URL, so the row never holds a secret URL
+    event_id: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending, delivered, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column()
+
+    __table_args__ = (
+        Index("ux_webhook_deliveries_endpoint_event", "endpoint", "event_id", unique=True),
+        Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+    )
+
+
+class WebhookCursorRow(Base):
+    """How far the webhook worker has read the decisions table, per endpoint."""
+
+    __tablename__ = "webhook_cursors"
+
+    endpoint: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column()
+    event_id: Mapped[str] = mapped_column(String(200), default="")
