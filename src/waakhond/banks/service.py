@@ -125,7 +125,7 @@ class BankService:
     def list_banks(self) -> list[Bank]:
         with self.db.reading() as s:
             counts = dict(s.execute(select(MediaEntryRow.bank_id, func.count()).where(
-                MediaEntryRow.status == EntryStatus.active.value).group_by(MediaEntryRow.bank_id)).tuples().all())
+                MediaEntryRow.status == EntryStatus.active.value).group_by(MediaEntryRow.bank_id)).all())
             return [Bank.of(r, int(counts.get(r.id, 0))) for r in s.scalars(select(MediaBankRow).order_by(MediaBankRow.id))]
 
     def get_bank(self, ref: str | int) -> Bank:
