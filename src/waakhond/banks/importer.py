@@ -373,11 +373,11 @@ def check_file(raw: IO[bytes], *, fmt: str, hash_type: str | None = None) -> tup
 def import_file(
     db: Database, bank: str | int, raw: IO[bytes], *, fmt: str | None = None, filename: str | None = None,
     hash_type: str | None = None, source: str | None = None, added_by: str | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ImportResult:
     """Import a hash list into a bank, all or nothing (see the module docstring). ``raw`` must be seekable
     (a file, or an upload spooled to disk); it is read twice. ``progress`` is called with the number of
-    rows written so far. Raises :class:`ImportRejected` (nothing imported) or :class:`BankError`."""
+    rows written so far and the number of rows in the file (after the check). Raises :class:`ImportRejected` (nothing imported) or :class:`BankError`."""
     head = raw.read(4096)
     raw.seek(0)
     fmt = fmt or detect_format(head, filename)
@@ -390,6 +390,8 @@ def import_file(
     if problems:
         raise ImportRejected(problems, rows)
     raw.seek(0)
+    if progress:
+        progress(0, rows)
     result = ImportResult(bank_name, fmt, rows=rows, ignored_columns=sorted(set(ignored)))
     import_id = str(uuid.uuid4())
     insert = pg_insert if db.dialect == "postgresql" else sqlite_insert
@@ -410,11 +412,11 @@ def import_file(
                 written += _write(db, insert, batch)
                 batch = []
                 if progress:
-                    progress(written)
+                    progress(written, rows)
         if batch:
             written += _write(db, insert, batch)
             if progress:
-                progress(written)
+                progress(written, rows)
         with db.transaction() as s:
             seq = next_seq(s)
             res = s.execute(update(MediaEntryRow).where(MediaEntryRow.import_id == import_id)

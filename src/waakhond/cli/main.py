@@ -16,7 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from waakhond import __version__
-from waakhond.cli import console_cmds
+from waakhond.cli import console_cmds, media
 
 app = typer.Typer(
     name="waakhond",
@@ -33,6 +33,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(policy_app, name="policy")
 app.add_typer(console_cmds.user_app, name="user")
 app.add_typer(console_cmds.audit_app, name="audit")
+media.register(app)  # hash, match, bank (issue 4)
 
 out = Console()
 err = Console(stderr=True)
