@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-
 from tests.conftest import T0, at
+
 from waakhond.banks import BankService, import_file
 from waakhond.banks.flood import FloodConfig
 from waakhond.banks.index import BankIndex

@@ -224,7 +224,8 @@ def router(engine: Any) -> APIRouter:
         format: Annotated[Literal["txt", "csv", "json", "jsonl"] | None, Query(
             description="default: from the file name, else from the content")] = None,
         hash_type: Annotated[str | None, Query(description="for lists without a type column: pdq, md5, sha256")] = None,
-        source: Annotated[str | None, Query(max_length=200, description="source list name for rows without one")] = None,
+        source: Annotated[str | None, Query(max_length=200,
+                                            description="source list name for rows without one")] = None,
         filename: Annotated[str | None, Query(max_length=200)] = None,
     ) -> dict[str, Any]:
         with tempfile.TemporaryFile() as tmp:

@@ -307,7 +307,8 @@ def _object_row(obj: Any, where: str, n: int, forced: HashType | None) -> Row:
         if not hashes:
             raise HashError("no hash in this object (expected hash_type+hash, pdq/md5/sha256/vpdq keys, or 'hashes')")
         meta = {"category": "category", "source": next((k for k in ("source", "source_list", "list") if k in keys), ""),
-                "external_id": next((k for k in EXTERNAL_COLUMNS if k in keys and not isinstance(keys[k], dict | list)), "")}
+                "external_id": next((k for k in EXTERNAL_COLUMNS
+                                     if k in keys and not isinstance(keys[k], dict | list)), "")}
         return Row(n, hashes, *_meta(keys, {k: v for k, v in meta.items() if v}))
     except (HashError, ValueError) as exc:
         raise RowError(where, str(exc)) from None
@@ -338,10 +339,7 @@ def _json(text: IO[str], forced: HashType | None) -> Iterator[Row | RowError]:
     items: Any = doc
     if isinstance(doc, dict):
         key = next((k for k in LIST_KEYS if isinstance(doc.get(k), list)), None)
-        if key is None:
-            items = [doc]
-        else:
-            items = doc[key]
+        items = [doc] if key is None else doc[key]
     if not isinstance(items, list):
         raise RowError("file", "expected a list of objects, or an object with an 'entries' list")
     for i, obj in enumerate(items, 1):
@@ -377,7 +375,8 @@ def import_file(
 ) -> ImportResult:
     """Import a hash list into a bank, all or nothing (see the module docstring). ``raw`` must be seekable
     (a file, or an upload spooled to disk); it is read twice. ``progress`` is called with the number of
-    rows written so far and the number of rows in the file (after the check). Raises :class:`ImportRejected` (nothing imported) or :class:`BankError`."""
+    rows written so far and the number of rows in the file (after the check). Raises
+    :class:`ImportRejected` (nothing imported) or :class:`BankError`."""
     head = raw.read(4096)
     raw.seek(0)
     fmt = fmt or detect_format(head, filename)

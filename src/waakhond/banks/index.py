@@ -169,7 +169,7 @@ class BankIndex:
             self._load_photos(session)
             self.loaded = True
             report = LoadReport(source, self.size(), changes, time.perf_counter() - started)
-            if self.snapshot_dir is not None and (source == "store" and report.entries or
+            if self.snapshot_dir is not None and ((source == "store" and report.entries) or
                                                   changes >= RESNAPSHOT_AFTER):
                 try:
                     self.save_snapshot(self.snapshot_dir)
@@ -200,6 +200,7 @@ class BankIndex:
                  .where(MediaEntryRow.status == EntryStatus.active.value, MediaEntryRow.pdq.is_not(None))
                  .execution_options(yield_per=50_000))
             for entry_id, bank_id, pdq in s.execute(q):
+                assert pdq is not None
                 ids.setdefault(bank_id, []).append(entry_id)
                 hexes.setdefault(bank_id, []).append(pdq)
                 n += 1
@@ -229,6 +230,7 @@ class BankIndex:
             q = (select(ProfilePhotoRow.id, ProfilePhotoRow.pdq).where(ProfilePhotoRow.pdq.is_not(None))
                  .execution_options(yield_per=50_000))
             for pid, pdq in s.execute(q):
+                assert pdq is not None
                 ids.append(pid)
                 hexes.append(pdq)
             if ids:
@@ -272,6 +274,7 @@ class BankIndex:
                 batch: list[tuple[int, int, str, str]] = []
                 for entry_id, bank_id, pdq, status, row_seq in s.execute(q):
                     top = max(top, int(row_seq))
+                    assert pdq is not None
                     batch.append((entry_id, bank_id, pdq, status))
                     if len(batch) >= _CHUNK:
                         applied += self._apply(batch)

@@ -126,7 +126,8 @@ class BankService:
         with self.db.reading() as s:
             counts = dict(s.execute(select(MediaEntryRow.bank_id, func.count()).where(
                 MediaEntryRow.status == EntryStatus.active.value).group_by(MediaEntryRow.bank_id)).all())
-            return [Bank.of(r, int(counts.get(r.id, 0))) for r in s.scalars(select(MediaBankRow).order_by(MediaBankRow.id))]
+            rows = s.scalars(select(MediaBankRow).order_by(MediaBankRow.id))
+            return [Bank.of(r, int(counts.get(r.id, 0))) for r in rows]
 
     def get_bank(self, ref: str | int) -> Bank:
         with self.db.reading() as s:

@@ -63,15 +63,15 @@ class KnownMediaDetector:
         result = match_hashes(session, index, pdq=[event.pdq] if event.pdq else [], md5=event.md5,
                               sha256=event.sha256, quality=event.pdq_quality)
         signals: list[Signal] = []
-        live, held = [], []
+        live: list[Any] = []
+        held: list[Any] = []
         newly: list[int] = []
         for m in result.matches:
             entry = session.get(MediaEntryRow, m.entry_id)
             quarantined = m.quarantined
-            if entry is not None:
-                if observe(session, entry, event.occurred_at, event.id, self.flood, m.bank):
-                    quarantined = True
-                    newly.append(m.entry_id)
+            if entry is not None and observe(session, entry, event.occurred_at, event.id, self.flood, m.bank):
+                quarantined = True
+                newly.append(m.entry_id)
             (held if quarantined else live).append(m)
         if live:
             best = live[0]
@@ -173,7 +173,7 @@ class PhotoReuseDetector:
         if not banks.allowed:  # a default avatar or stock picture on an allow-list links nobody
             dist = {h.entry_id: h.distance for h in index.search_photos([pdq], self.threshold)} if pdq else {}
             ids = sorted(dist, key=dist.__getitem__)
-            conds = []
+            conds: list[Any] = []
             if ids:
                 conds.append(ProfilePhotoRow.id.in_(ids[:2000]))
             if md5:
