@@ -40,8 +40,6 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from waakhond.banks.models import ALIASES, CATEGORY_RE, EntryStatus, HashError, HashType, hash_type_of, parse_hash
 from waakhond.banks.service import BankError, find_bank, next_seq
@@ -393,27 +391,32 @@ def import_file(
         progress(0, rows)
     result = ImportResult(bank_name, fmt, rows=rows, ignored_columns=sorted(set(ignored)))
     import_id = str(uuid.uuid4())
-    insert = pg_insert if db.dialect == "postgresql" else sqlite_insert
+    pg = db.dialect == "postgresql"
     now = utcnow()
+    # Raw driver executemany: the ORM's per-row type processing cost 3/4 of the import time.
+    stamp: Any = now if pg else now.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+    cols = ("bank_id", "pdq", "md5", "sha256", "vpdq_ref", "status", "category", "source", "external_id",
+            "added_by", "added_at", "updated_at", "import_id", "seq", "match_count", "flood_window_count",
+            "flood_baseline")
+    mark = "%s" if pg else "?"
+    sql = (f"INSERT INTO media_entries ({', '.join(cols)}) VALUES ({', '.join([mark] * len(cols))})"
+           " ON CONFLICT DO NOTHING")
+    pending = EntryStatus.pending.value
     written = 0
     try:
-        batch: list[dict[str, Any]] = []
+        batch: list[tuple[Any, ...]] = []
         for row in read_rows(raw, fmt=fmt, hash_type=hash_type):
-            batch.append({
-                "bank_id": bank_id, "pdq": row.hashes.get(HashType.pdq), "md5": row.hashes.get(HashType.md5),
-                "sha256": row.hashes.get(HashType.sha256), "vpdq_ref": row.hashes.get(HashType.vpdq),
-                "status": EntryStatus.pending.value, "category": row.category, "source": row.source or source,
-                "external_id": row.external_id, "added_by": added_by, "added_at": now, "updated_at": now,
-                "import_id": import_id, "seq": 0, "match_count": 0, "flood_window_count": 0,
-                "flood_baseline": 0.0,
-            })
+            h = row.hashes
+            batch.append((bank_id, h.get(HashType.pdq), h.get(HashType.md5), h.get(HashType.sha256),
+                          h.get(HashType.vpdq), pending, row.category, row.source or source, row.external_id,
+                          added_by, stamp, stamp, import_id, 0, 0, 0, 0.0))
             if len(batch) >= BATCH:
-                written += _write(db, insert, batch)
+                written += _write(db, sql, batch)
                 batch = []
                 if progress:
                     progress(written, rows)
         if batch:
-            written += _write(db, insert, batch)
+            written += _write(db, sql, batch)
             if progress:
                 progress(written, rows)
         with db.transaction() as s:
@@ -429,9 +432,9 @@ def import_file(
     return result
 
 
-def _write(db: Database, insert: Any, batch: list[dict[str, Any]]) -> int:
+def _write(db: Database, sql: str, batch: list[tuple[Any, ...]]) -> int:
     with db.transaction() as s:
-        s.execute(insert(MediaEntryRow).on_conflict_do_nothing(), batch)
+        s.connection().exec_driver_sql(sql, batch)
     return len(batch)
 
 
