@@ -31,6 +31,7 @@ from waakhond.detectors.accountability import ModeratorAccountabilityDetector
 from waakhond.detectors.behaviour import BehaviourDetector
 from waakhond.detectors.conversation import ConversationState, alert_threshold, update_conversation
 from waakhond.detectors.livestream import LivestreamDetector
+from waakhond.detectors.media.known import KnownMediaDetector, PhotoReuseDetector
 from waakhond.detectors.text.labels import TACTICS
 from waakhond.detectors.text.learned.tier import GROOMING_LANGUAGE
 from waakhond.detectors.text.learned.tier import active as active_text_model
@@ -57,7 +58,8 @@ class EventConflict(InvalidInput):
 
 def default_detectors() -> list[Detector]:
     """The detectors the engine runs, in order. Later ones see earlier signals in ``context.signals``."""
-    return [TacticDetector(), BehaviourDetector(), LivestreamDetector(), ModeratorAccountabilityDetector()]
+    return [TacticDetector(), BehaviourDetector(), LivestreamDetector(), ModeratorAccountabilityDetector(),
+            KnownMediaDetector(), PhotoReuseDetector()]
 
 
 def event_digest(payload: Mapping[str, Any]) -> str:
@@ -167,7 +169,7 @@ class Engine:
         for detector in self.detectors:
             if event.kind in detector.reads:
                 context = DetectionContext(facts, conversation.state if conversation else None, tuple(signals),
-                                           snapshot)
+                                           snapshot, memory.session)
                 signals.extend(detector.detect(event, context))
 
         # memory: conversation state and account/relation facts

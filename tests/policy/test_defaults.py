@@ -308,6 +308,9 @@ def test_other_reports_are_left_to_the_platform(category: str) -> None:
 #: One event per default rule that makes exactly that rule fire (among others); keeps new rules tested.
 SCENARIOS: dict[str, tuple[dict[str, Any], dict[str, float]]] = {
     "known_abuse_media": (facts(kind="media"), {"known_media": 1.0}),
+    "known_media_quarantined_entry": (facts(kind="media"), {"known_media_quarantined": 1.0}),
+    "protected_or_banned_photo_reuse": (facts(kind="account"), {"photo_reuse": 0.95}),
+    "photo_reuse_other_account": (facts(kind="account"), {"photo_reuse": 0.6}),
     "sextortion_to_minor": (people(None, 14), {"sextortion": 0.9}),
     "sextortion_recipient_age_unknown": (people(None, None), {"sextortion": 0.9}),
     "reward_for_images_to_minor": (people(30, 12), {"reward_offer": 0.9, "image_request": 0.9}),
@@ -376,7 +379,7 @@ def test_defaults_are_documented_and_enforced() -> None:
         assert rule.description, rule.name
     assert [r.name for r in DEFAULTS.rules if r.shadow] == [
         "sexual_request_between_minors", "mass_first_contact_restrict", "ban_evasion_suspend",
-        "ban_evasion_weak_link", "channel_ad_to_minor", "risky_viewer_restrict",
+        "photo_reuse_other_account", "ban_evasion_weak_link", "channel_ad_to_minor", "risky_viewer_restrict",
     ]
 
 

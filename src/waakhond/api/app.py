@@ -22,7 +22,7 @@ from sqlalchemy import select
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from waakhond import __version__, metrics
-from waakhond.api import gating, schemas
+from waakhond.api import gating, media, schemas
 from waakhond.api.auth import api_key_required
 from waakhond.api.group_commit import GroupCommit
 from waakhond.console import console_router
@@ -272,6 +272,7 @@ def create_app(engine: Engine) -> FastAPI:
 
     app.include_router(gating.router(engine))
     app.include_router(reporting_router(engine))  # hotline reports, exports, DSA, retention (issue 5)
+    app.include_router(media.router(engine))
     app.openapi = custom_openapi  # type: ignore[method-assign]
     return app
 

@@ -16,7 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from waakhond import __version__
-from waakhond.cli import console_cmds, learn, reporting_cmds
+from waakhond.cli import console_cmds, learn, media, reporting_cmds
 
 app = typer.Typer(
     name="waakhond",
@@ -39,6 +39,7 @@ app.command("evaluate")(learn.evaluate_cmd)
 app.add_typer(reporting_cmds.report_app, name="report")
 app.add_typer(reporting_cmds.retention_app, name="retention")
 app.add_typer(reporting_cmds.dsa_app, name="dsa")
+media.register(app)  # hash, match, bank (issue 4)
 
 out = Console()
 err = Console(stderr=True)

@@ -83,13 +83,16 @@ class DetectionContext:
     ``facts`` holds account and relation facts (see :mod:`waakhond.memory.facts` for the names);
     ``conversation`` the stored conversation state, when the event belongs to one; ``signals`` what the
     detectors that ran before this one found in the same event (detectors run in registration order);
-    ``memory`` the behaviour snapshot of the accounts and room involved (see :mod:`waakhond.memory.behaviour`).
+    ``memory`` the behaviour snapshot of the accounts and room involved (see :mod:`waakhond.memory.behaviour`);
+    ``store`` the pipeline's database session (``None`` outside the engine), for detectors that look things up
+    in the store (hash banks); rows they add belong to the event's transaction.
     """
 
     facts: Mapping[str, Any] = field(default_factory=dict)
     conversation: Mapping[str, Any] | None = None
     signals: tuple[Signal, ...] = ()
     memory: Mapping[str, Any] = field(default_factory=dict)
+    store: Any = None
 
 
 @runtime_checkable

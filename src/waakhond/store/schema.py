@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -414,3 +415,97 @@ class WebhookCursorRow(Base):
     endpoint: Mapped[str] = mapped_column(String(64), primary_key=True)
     created_at: Mapped[datetime] = mapped_column()
     event_id: Mapped[str] = mapped_column(String(200), default="")
+# ---- media hash banks and profile photos (issue 4) ----
+
+
+class MediaBankRow(Base):
+    """A bank of known hashes: a hotline's list, the platform's own list, an allow-list, protected photos.
+
+    ``role``: ``match`` (matches become ``known_media`` signals), ``allow`` (a negative bank: a match here
+    suppresses PDQ matches of other banks — memes, stock images, logos that collide) or ``protected``
+    (photos a family registered; only profile photos are compared with them, see ``photo_reuse``)."""
+
+    __tablename__ = "media_banks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    role: Mapped[str] = mapped_column(String(20), default="match")
+    category: Mapped[str] = mapped_column(String(60), default="csam")
+    pdq_threshold: Mapped[int] = mapped_column(Integer, default=31)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MediaEntryRow(Base):
+    """One known picture or video in a bank: its hashes and where they came from, never its bytes.
+
+    ``status``: ``active``, ``disabled`` (reversible), ``tombstoned`` (removed for good: kept so that a
+    re-import of the same list does not bring it back) or ``pending`` (rows of an import that has not
+    finished; never matched). ``seq`` is the store-wide change number of the last change that matters to
+    the in-memory index (see :mod:`waakhond.banks.index`). The ``match_*``/``flood_*`` columns are flood
+    control's counters (:mod:`waakhond.banks.flood`)."""
+
+    __tablename__ = "media_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    bank_id: Mapped[int] = mapped_column(Integer, ForeignKey("media_banks.id"))
+    pdq: Mapped[str | None] = mapped_column(String(64))
+    md5: Mapped[str | None] = mapped_column(String(32))
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    vpdq_ref: Mapped[str | None] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(12), default="active")
+    category: Mapped[str | None] = mapped_column(String(60))
+    source: Mapped[str | None] = mapped_column(String(200))
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    added_by: Mapped[str | None] = mapped_column(String(200))
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    import_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    seq: Mapped[int] = mapped_column(Integer, default=0, index=True)
+    match_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_match_at: Mapped[datetime | None] = mapped_column()
+    flood_window_start: Mapped[datetime | None] = mapped_column()
+    flood_window_count: Mapped[int] = mapped_column(Integer, default=0)
+    flood_baseline: Mapped[float] = mapped_column(Float, default=0.0)
+    quarantined_at: Mapped[datetime | None] = mapped_column()
+    quarantine_case_id: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (
+        UniqueConstraint("bank_id", "pdq", name="uq_media_entries_bank_pdq"),
+        UniqueConstraint("bank_id", "md5", name="uq_media_entries_bank_md5"),
+        UniqueConstraint("bank_id", "sha256", name="uq_media_entries_bank_sha256"),
+        Index("ix_media_entries_md5", "md5"),
+        Index("ix_media_entries_sha256", "sha256"),
+        Index("ix_media_entries_bank_status", "bank_id", "status"),
+    )
+
+
+class MediaBankStateRow(Base):
+    """One row: the store-wide change number of banks and entries, and a random id of this store (a saved
+    index file is only valid for the store that wrote it)."""
+
+    __tablename__ = "media_bank_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    store_id: Mapped[str] = mapped_column(String(36))
+
+
+class ProfilePhotoRow(Base):
+    """A profile photo an account used, by its hashes (never the photo), for ``photo_reuse``."""
+
+    __tablename__ = "profile_photos"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(String(200), index=True)
+    photo_key: Mapped[str] = mapped_column(String(170))
+    pdq: Mapped[str | None] = mapped_column(String(64))
+    md5: Mapped[str | None] = mapped_column(String(32), index=True)
+    sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    first_at: Mapped[datetime] = mapped_column()
+    last_at: Mapped[datetime] = mapped_column()
+
+    __table_args__ = (UniqueConstraint("account_id", "photo_key", name="uq_profile_photos_account_key"),)
