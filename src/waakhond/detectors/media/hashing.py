@@ -47,6 +47,8 @@ import pdqhash
 from PIL import Image
 
 DEFAULT_MAX_PIXELS = 50_000_000
+#: Largest file accepted, in bytes (a 50-megapixel JPEG is 10–30 MB; PNGs of the same size can be larger).
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 MIN_QUALITY = 50
 #: Decode size for the fast path: images are brought down to about this many pixels per side.
 TARGET_SIDE = 512
@@ -99,11 +101,15 @@ class ImageHashes(NamedTuple):
         return self.dihedral + self.trimmed
 
 
-def hash_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageHashes:
+def hash_image(
+    data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS, max_bytes: int = DEFAULT_MAX_BYTES
+) -> ImageHashes:
     """Hash an image given as bytes. Raises :class:`MediaError` for anything that is not a decodable
-    image of at most ``max_pixels`` pixels (first frame of animations)."""
+    image of at most ``max_pixels`` pixels (first frame of animations) and ``max_bytes`` bytes."""
     if not data:
         raise MediaError("empty", "no bytes")
+    if len(data) > max_bytes:
+        raise MediaError("too_large", f"{len(data):,} bytes, limit {max_bytes:,}")
     md5 = hashlib.md5(data, usedforsecurity=False).hexdigest()
     sha256 = hashlib.sha256(data).hexdigest()
     pixels, width, height = _decode(data, max_pixels)
