@@ -4,12 +4,12 @@ Which one to start with? ``hash_video(data)`` returns a :class:`VideoHashes` (on
 second of video, as the vPDQ reference samples them) or raises :class:`MediaError` — never anything else,
 whatever the bytes. ``match_video(query, known)`` compares two frame lists the way vPDQ does.
 
-    >>> from waakhond.detectors.media.samples import synthetic_video
+    >>> from waakhond.detectors.media.samples import reencode_video, synthetic_video
     >>> clip = synthetic_video(1, seconds=3)
     >>> h = hash_video(clip)
     >>> (len(h.frames), h.frames[1].timestamp, len(h.frames[0].pdq))
     (3, 1.0, 64)
-    >>> match_video(hash_video(synthetic_video(1, seconds=3, size=(160, 120))).frames, h.frames).is_match
+    >>> match_video(hash_video(reencode_video(clip, size=(160, 120))).frames, h.frames).is_match
     True
 
 The design is Meta's vPDQ (ThreatExchange ``vpdq``, version 0.2.5 read for this module):
