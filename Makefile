@@ -22,9 +22,9 @@ run: install
 test: install system-deps
 	$(BIN)/python -m pytest -q
 
-## Debian packages the tests use: a PostgreSQL server for the storage tests.
+## Debian packages the tests use: PostgreSQL, chromium, FFmpeg's development packages (and vpdq built with them).
 system-deps:
-	@sh scripts/system-deps.sh
+	@sh scripts/system-deps.sh $(BIN)/python
 
 lint: install
 	$(BIN)/ruff check src tests bench

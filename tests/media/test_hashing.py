@@ -195,3 +195,24 @@ def test_truncated_and_damaged_files_never_crash(fmt: str, cut: int, data: st.Da
         assert exc.reason in {"empty", "unsupported", "corrupt", "too_large"}
     else:
         assert len(h.pdq) == 64
+
+
+def test_byte_limit_per_call() -> None:
+    with pytest.raises(MediaError, match=f"too_large: {len(JPEG):,} bytes, limit {len(JPEG) - 1:,}") as e:
+        hash_image(JPEG, max_bytes=len(JPEG) - 1)
+    assert e.value.reason == "too_large"
+    assert hash_image(JPEG, max_bytes=len(JPEG)).md5 == hashlib.md5(JPEG).hexdigest()
+
+
+def jpeg_claiming(width: int, height: int) -> bytes:
+    """A small real JPEG whose frame header (SOF0) claims another size."""
+    data = bytearray(encode(Image.new("RGB", (8, 8)), quality=90))
+    sof = data.index(b"\xff\xc0")
+    data[sof + 5 : sof + 9] = struct.pack(">HH", height, width)
+    return bytes(data)
+
+
+def test_jpeg_bomb_is_refused_before_decoding() -> None:
+    with pytest.raises(MediaError) as e:
+        hash_image(jpeg_claiming(65_000, 65_000))
+    assert e.value.reason == "too_large"

@@ -47,6 +47,8 @@ import pdqhash
 from PIL import Image
 
 DEFAULT_MAX_PIXELS = 50_000_000
+#: Largest file accepted, in bytes (a 50-megapixel JPEG is 10–30 MB; PNGs of the same size can be larger).
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 MIN_QUALITY = 50
 #: Decode size for the fast path: images are brought down to about this many pixels per side.
 TARGET_SIDE = 512
@@ -99,11 +101,15 @@ class ImageHashes(NamedTuple):
         return self.dihedral + self.trimmed
 
 
-def hash_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageHashes:
+def hash_image(
+    data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS, max_bytes: int = DEFAULT_MAX_BYTES
+) -> ImageHashes:
     """Hash an image given as bytes. Raises :class:`MediaError` for anything that is not a decodable
-    image of at most ``max_pixels`` pixels (first frame of animations)."""
+    image of at most ``max_pixels`` pixels (first frame of animations) and ``max_bytes`` bytes."""
     if not data:
         raise MediaError("empty", "no bytes")
+    if len(data) > max_bytes:
+        raise MediaError("too_large", f"{len(data):,} bytes, limit {max_bytes:,}")
     md5 = hashlib.md5(data, usedforsecurity=False).hexdigest()
     sha256 = hashlib.sha256(data).hexdigest()
     pixels, width, height = _decode(data, max_pixels)
@@ -158,10 +164,11 @@ def content_box(pixels: np.ndarray, *, tolerance: int = 10) -> tuple[int, int, i
         pixel in chunks (without margins, the common case, only the first few lines are looked at), then
         refined to the exact line."""
         edge = lines[0, ::step].astype(np.int16)
-        q = (edge // 16).reshape(-1, 3)
+        q = edge // 16
         key = q[:, 0] * 256 + q[:, 1] * 16 + q[:, 2]
-        keys, counts = np.unique(key, return_counts=True)
-        bg = np.median(edge[key == keys[np.argmax(counts)]], axis=0).astype(np.int16)
+        bg = np.median(edge[key == np.bincount(key, minlength=4096).argmax()], axis=0).astype(np.int16)
+        if content_rows(edge[None], bg)[0]:
+            return 0  # the outermost line is not flat: no margin on this side (most pictures; 4× faster)
         sample = lines[::step, ::step]
         run = max(3, int(0.03 * len(sample)))
         streak = 0

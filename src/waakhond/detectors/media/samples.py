@@ -14,6 +14,7 @@ which keeps only the signs of low-frequency DCT coefficients, gives them near-id
 from __future__ import annotations
 
 import io
+from typing import cast
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
@@ -141,4 +142,88 @@ def encode(img: Image.Image, fmt: str = "JPEG", **params: object) -> bytes:
     if fmt == "JPEG":
         params.setdefault("quality", 90)
     img.save(buf, fmt, **params)
+    return buf.getvalue()
+
+
+def synthetic_video(
+    seed: int,
+    *,
+    seconds: float = 4.0,
+    fps: int = 10,
+    size: tuple[int, int] = (320, 240),
+    container: str = "mp4",
+    codec: str = "libx264",
+    scene_seconds: float = 2.0,
+) -> bytes:
+    """A short benign video determined by ``seed``: a generated picture (:func:`synthetic_image`) as a
+    slowly panning background with coloured shapes moving over it, and a new picture every
+    ``scene_seconds``. Encoded in memory with PyAV (``mp4``/``libx264``, ``webm``/``libvpx-vp9``,
+    ``avi``/``mpeg4``, …); different seeds give unrelated videos."""
+    import av
+
+    rng = np.random.default_rng(seed)
+    w, h = size
+    n_frames = max(1, round(seconds * fps))
+    scenes: dict[int, Image.Image] = {}
+    shapes = [
+        (tuple(int(v) for v in rng.integers(0, 256, 3)), rng.uniform(0, 1, 2), rng.uniform(-0.3, 0.3, 2), float(r))
+        for r in rng.uniform(0.05, 0.15, int(rng.integers(2, 5)))
+    ]
+    buf = io.BytesIO()
+    with av.open(buf, mode="w", format=container) as out:
+        stream = cast("av.VideoStream", out.add_stream(codec, rate=fps))
+        stream.width, stream.height = w, h
+        stream.pix_fmt = "yuv420p"
+        for i in range(n_frames):
+            t = i / fps
+            scene = int(t // scene_seconds)
+            if scene not in scenes:
+                scenes[scene] = synthetic_image(seed * 1000 + scene, (w + w // 4, h + h // 4))
+            bg = scenes[scene]
+            dx = int((t % scene_seconds) / scene_seconds * (w // 4))
+            img = bg.crop((dx, h // 8, dx + w, h // 8 + h))
+            draw = ImageDraw.Draw(img)
+            for colour, pos, vel, r in shapes:
+                x, y = (pos + vel * t) % 1.0
+                rad = r * min(w, h)
+                draw.ellipse([x * w - rad, y * h - rad, x * w + rad, y * h + rad], fill=colour)
+            for packet in stream.encode(av.VideoFrame.from_image(img)):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return buf.getvalue()
+
+
+def reencode_video(
+    data: bytes,
+    *,
+    size: tuple[int, int] | None = None,
+    container: str = "mp4",
+    codec: str = "libx264",
+    fps: int | None = None,
+    bit_rate: int | None = None,
+) -> bytes:
+    """``data`` decoded and encoded again, optionally resized, at another frame rate (frames dropped or
+    repeated by timestamp) or bit rate: what a platform's transcoder or a re-upload does."""
+    import av
+
+    buf = io.BytesIO()
+    with av.open(io.BytesIO(data), mode="r") as src, av.open(buf, mode="w", format=container) as out:
+        ins = src.streams.video[0]
+        rate = fps or round(float(ins.average_rate or 25))
+        stream = cast("av.VideoStream", out.add_stream(codec, rate=rate))
+        stream.width, stream.height = size or (ins.codec_context.width, ins.codec_context.height)
+        stream.pix_fmt = "yuv420p"
+        if bit_rate:
+            stream.bit_rate = bit_rate
+        written = 0
+        for frame in src.decode(ins):
+            t = float(frame.time or 0.0)
+            while written / rate <= t + 1e-6:
+                img = frame.to_image().resize((stream.width, stream.height), Image.Resampling.BILINEAR)
+                for packet in stream.encode(av.VideoFrame.from_image(img)):
+                    out.mux(packet)
+                written += 1
+        for packet in stream.encode():
+            out.mux(packet)
     return buf.getvalue()
