@@ -53,6 +53,17 @@ def main(argv: list[str] | None = None) -> int:
         model.score_plain([lines[i]])
     dt = time.perf_counter() - start
     print(f"learned tier alone, one line at a time (engine path): {n / dt:,.0f} lines/s")
+    import io
+
+    import orjson
+
+    from waakhond.cli.classify import run
+
+    payload = [orjson.dumps({"id": str(i), "text": t}) for i, t in enumerate(lines)]
+    start = time.perf_counter()
+    run("message", payload, io.BytesIO())
+    dt = time.perf_counter() - start
+    print(f"classify --kind message path (JSON in/out, rules + learned, chunks of 256): {len(lines) / dt:,.0f} lines/s")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak resident memory: {rss:,.0f} MiB")
     return 0

@@ -345,8 +345,13 @@ def test_detector_emits_one_signal_per_tactic() -> None:
     det = TacticDetector()
     assert isinstance(det, Detector)
     signals = det.detect(_message("how old r u? dont tell ur parents"), DetectionContext())
-    assert sorted(s.name for s in signals) == ["age_probe", "secrecy"]
-    assert all(s.detector == "tactics" and s.spans and s.explanation for s in signals)
+    tactics = [s for s in signals if s.name != "grooming_language"]
+    assert sorted(s.name for s in tactics) == ["age_probe", "secrecy"]
+    assert all(s.detector == "tactics" and s.spans and s.explanation for s in tactics)
+    # the learned tier may add one more signal: how much the line reads like an offender's, with its logit
+    for s in signals:
+        if s.name == "grooming_language":
+            assert isinstance(s.related["logit"], float) and s.explanation.startswith("learned tier")
 
 
 def test_detector_reads_gift_notes() -> None:

@@ -78,7 +78,7 @@ def classify_conversation_line(value: dict[str, Any], threshold: float | None) -
     if participants is not None and not isinstance(participants, dict):
         raise LineError("'participants' must be an object")
     kwargs = {} if threshold is None else {"threshold": threshold}
-    score = score_conversation(iter(messages), participants, **kwargs)  # type: ignore[arg-type]
+    score = score_conversation(iter(messages), participants, **kwargs)
     return {
         "id": value["id"],
         "risk": round(float(score.risk), 4),
@@ -138,10 +138,10 @@ def _messages(lines: list[bytes]) -> tuple[list[dict[str, Any]], int]:
     lang = next(iter(langs)) if len(langs) == 1 and isinstance(next(iter(langs)), str) else None
     results = iter(read_lines(texts, lang))
     out, errors = [], 0
-    for value, text, exc in parsed:
+    for value, text, problem in parsed:
         if text is None or value is None:
             errors += 1
-            out.append(_error(value, exc or LineError("unreadable line")))
+            out.append(_error(value, problem or LineError("unreadable line")))
         else:
             out.append(message_result(value["id"], next(results).hits))
     return out, errors

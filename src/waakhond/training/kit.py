@@ -117,3 +117,29 @@ def long_benign(conversations: list[Conversation], seed: int = 7, size: tuple[in
             # the id starts with the first block member's id so split_of keeps it in the same split
             out.append(Conversation(f"long:{block[0].id}", "chitchat_long", "en", 0, msgs, split=split))
     return out
+
+
+def one_sided(conversations: list[Conversation], seed: int = 7, window: int = 150, per_conversation: int = 2,
+              ) -> list[Conversation]:
+    """Each offender's own lines alone, in windows: what a platform sees when the child's replies are missing
+    (deleted, another channel, or a report that quotes one side). Kept in their parent's split. Benign chats
+    get the same treatment, one speaker at a time, so "one-sided" is no cue in itself."""
+    import random
+
+    rng = random.Random(seed)
+    out: list[Conversation] = []
+    for c in conversations:
+        if c.source == "pj":
+            own = [m for m in c.messages if m.get("role") == "predator"]
+        elif c.source.startswith("chitchat") and rng.random() < 0.3:
+            first = c.messages[0]["sender"] if c.messages else None
+            own = [m for m in c.messages if m["sender"] == first]
+        else:
+            continue
+        starts = list(range(0, max(1, len(own) - window // 2), window))
+        for k, start in enumerate(rng.sample(starts, min(per_conversation, len(starts)))):
+            part = own[start : start + window]
+            if len(part) >= 10:
+                out.append(Conversation(f"{c.id}#own{k}", f"{c.source}_one_sided", c.lang, c.label, part,
+                                        split=c.split_for(seed)))
+    return out

@@ -15,10 +15,13 @@ from waakhond.detectors.text.learned.model import TextModel
 from waakhond.detectors.text.learned.style import plain
 from waakhond.training import train as t
 from waakhond.training.distill import build_embedding, choose_vocabulary, teach, teach_sentences
-from waakhond.training.kit import Conversation, long_benign
+from waakhond.training.kit import Conversation, long_benign, one_sided
 
 #: Sentences per source the teacher embeds whole for the refinement step (train split only).
 SENTENCES = {"tatoeba:nl": 1500, "tatoeba:de": 1500, "pj": 1200, "chitchat": 1000, "chatterbot": 300}
+
+
+_SOURCE_KEYS = {"pj": "pj", "chitchat_byu": "chitchat", "chatterbot_corpus": "chatterbot"}
 
 
 def refinement_sentences(conversations: list[Conversation], exemplars: Exemplars, seed: int) -> list[str]:
@@ -33,10 +36,9 @@ def refinement_sentences(conversations: list[Conversation], exemplars: Exemplars
     for c in conversations:
         if c.split_for(seed) != "train":
             continue
-        key = "pj" if c.source == "pj" else f"tatoeba:{c.lang}" if c.source.startswith("tatoeba") else \
-            c.source.split("_")[0]
+        key = _SOURCE_KEYS.get(c.source, f"tatoeba:{c.lang}" if c.source.startswith("tatoeba") else "")
         if key not in pools:
-            continue
+            continue  # derived conversations (long, one-sided) repeat lines of these; never sample them twice
         pools[key].extend(m["text"] for m in c.messages
                           if len(m["text"].split()) >= 3 and (key != "pj" or m.get("role") == "predator"))
     for key, n in SENTENCES.items():
@@ -50,7 +52,7 @@ def train_model(conversations: list[Conversation], out: Path, teacher_cache: Pat
                 sentence_cache: Path | None = None) -> dict[str, Any]:
     started = time.time()
     exemplars = exemplars or load()
-    conversations = conversations + long_benign(conversations, seed)
+    conversations = conversations + long_benign(conversations, seed) + one_sided(conversations, seed)
     log(f"conversations: {len(conversations):,}")
 
     # 1. the static embedding, distilled from the teacher (cached: the teacher embeds ~50 pieces a second)
@@ -100,9 +102,8 @@ def train_model(conversations: list[Conversation], out: Path, teacher_cache: Pat
         merged = []
         for k in ks:
             hits = dict(lines.hits[k])
-            for j, label in enumerate(model.tactic_threshold):
-                name = t.LABELS[j]
-                if name not in hits and scores.tactics[k, j] >= label:
+            for j, name in enumerate(t.LABELS):
+                if name not in hits and scores.tactics[k, j] >= 0.5:
                     hits[name] = t.TacticHit(name, float(scores.tactics[k, j]), (), "learned")
             merged.append(hits)
         return [float(scores.groom[k]) for k in ks], merged
@@ -111,8 +112,10 @@ def train_model(conversations: list[Conversation], out: Path, teacher_cache: Pat
     subsets = {name: [c for c, s in zip(conversations, splits, strict=True) if s == name]
                for name in ("train", "calibrate", "test")}
     index_of = {id(c): i for i, c in enumerate(conversations)}
-    rows = {name: t.conversation_rows(convs, lambda i, convs=convs: results(index_of[id(convs[i])]), floor, log)
-            for name, convs in subsets.items()}
+    def reader(convs: list[Conversation]) -> t.LineReader:
+        return lambda i: results(index_of[id(convs[i])])
+
+    rows = {name: t.conversation_rows(convs, reader(convs), floor, log) for name, convs in subsets.items()}
     combiner = t.fit_combiner(rows["train"], seed, floor)
     final = {i: len(c.messages[: t.MAX_TRAIN_LINES]) - 1 for i, c in enumerate(subsets["calibrate"])}
     z_cal = t.conversation_scores(rows["calibrate"], combiner, final)

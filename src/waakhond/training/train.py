@@ -10,8 +10,10 @@ Steps (each one a function below, so tests can run them on small data):
    decoys write in the same chat register as offenders, so register cannot be the signal).
 4. **Tactic heads**: per tactic, positives are offender lines the rule tier tags with the tactic plus the
    shipped exemplar positives (all four languages); negatives are benign lines, exemplar hard negatives and
-   ordinary lines. The head is then mixed with the exemplar contrast on the calibration split, and each
-   tactic's threshold is set so at most :data:`TACTIC_FALSE_RATE` of benign calibration lines get it.
+   ordinary lines. The head is then mixed with the exemplar contrast on the calibration split. A tactic fires
+   when the head's probability passes its threshold or the exemplar contrast passes its margin (the path an
+   operator's new examples take); both are set so at most :data:`TACTIC_FALSE_RATE` of benign calibration
+   lines pass each.
 5. **Conversation weights**: the conversation is replayed message by message exactly as the engine does; at
    checkpoints each sender's rule-tier logit and learned evidence become one row (offender = 1; decoys and
    benign speakers = 0). Logistic regression on train, Platt scaling on calibrate, and the alert threshold is the
@@ -38,7 +40,10 @@ from waakhond.detectors.text.learned.style import plain
 from waakhond.detectors.text.tactics import TacticHit, classify_text, stated_ages
 from waakhond.training.kit import GROOMER, Conversation
 
-TACTIC_FALSE_RATE = 0.003
+#: Each tactic's head threshold and exemplar margin let at most this share of benign calibration lines through.
+TACTIC_FALSE_RATE = 0.001
+#: An exemplar match must beat the nearest negative or ordinary example by at least this cosine margin.
+MIN_MARGIN = 0.1
 TARGET_PRECISION = 0.95
 CHECKPOINTS = (5, 10, 20, 40, 80, 160, 320, 640, 1280)
 #: Offender-side windows longer than this are cut for training rows (the whole conversation is still scored).
@@ -144,6 +149,7 @@ def calibrate_tactics(model: TextModel, lines: Lines, cal_mask: np.ndarray, labe
     contrast = model.index.contrast(x)
     mix = np.zeros((len(LABELS), 3), dtype=np.float32)
     thresholds = np.zeros(len(LABELS), dtype=np.float32)
+    margins = np.zeros(len(LABELS), dtype=np.float32)
     n_off = len(offender)
     for j, label in enumerate(LABELS):
         y = np.array([1.0 if label in lines.hits[i] else 0.0 for i in idx])
@@ -156,8 +162,9 @@ def calibrate_tactics(model: TextModel, lines: Lines, cal_mask: np.ndarray, labe
             mix[j] = (lr.intercept_[0], lr.coef_[0][0], max(lr.coef_[0][1], 0.0))
         z = mix[j, 0] + mix[j, 1] * head[n_off:, j] + mix[j, 2] * contrast[n_off:, j]
         p = 1.0 / (1.0 + np.exp(-z))
-        thresholds[j] = max(0.5, float(np.quantile(p, 1.0 - TACTIC_FALSE_RATE)) + 1e-4)
-    model.tactic_mix, model.tactic_threshold = mix, thresholds
+        thresholds[j] = float(np.clip(np.quantile(p, 1.0 - TACTIC_FALSE_RATE), 0.1, 0.9)) + 1e-4
+        margins[j] = max(MIN_MARGIN, float(np.quantile(contrast[n_off:, j], 1.0 - TACTIC_FALSE_RATE)) + 1e-4)
+    model.tactic_mix, model.tactic_threshold, model.tactic_margin = mix, thresholds, margins
 
 
 # -- conversations ---------------------------------------------------------------------------------------------
@@ -243,7 +250,7 @@ def precision_threshold(p: np.ndarray, y: np.ndarray, target: float = TARGET_PRE
     order = np.argsort(-p)
     tp = np.cumsum(y[order])
     prec = tp / np.arange(1, len(p) + 1)
-    ok = np.flatnonzero(np.minimum.accumulate(prec[::-1])[::-1] >= target)
+    ok = np.flatnonzero(np.minimum.accumulate(prec) >= target)  # every higher threshold also keeps the target
     if len(ok) == 0:
         return 0.99
     k = ok[-1]

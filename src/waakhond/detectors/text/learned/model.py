@@ -4,9 +4,9 @@ For each line it gives
 
 - ``groom``: the logit of "an offender wrote this line" (trained on the research kit: offender lines against
   benign chat and the decoys' lines), which the conversation model aggregates per sender;
-- ``tactics``: a probability per tactic, from a logistic head on the embedding combined with the exemplar
-  contrast (so an operator's new examples count at once), with one threshold per tactic chosen to keep
-  ordinary lines quiet.
+- ``tactics``: a score per tactic with 0.5 at the decision boundary: the logistic head's probability
+  against its threshold, or the exemplar contrast against its margin (so an operator's new examples count at
+  once), whichever is stronger; thresholds and margins are chosen to keep ordinary lines quiet.
 
 Weights live in ``weights/text-model.npz`` (numbers and vocabulary pieces only) with a JSON card beside it.
 """
@@ -17,7 +17,7 @@ import functools
 import json
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -46,10 +46,12 @@ class TextModel:
     tactic_b: np.ndarray  # (12,)
     #: per tactic: [bias, weight of the head's logit, weight of the exemplar contrast]
     tactic_mix: np.ndarray  # (12, 3)
-    tactic_threshold: np.ndarray  # (12,)
+    tactic_threshold: np.ndarray  # (12,) on the head's probability
     conversation: dict[str, float]
     meta: dict[str, Any]
     index: ExemplarIndex | None = None
+    #: (12,) cosine margin by which the nearest positive example must beat the nearest negative one
+    tactic_margin: np.ndarray = field(default_factory=lambda: np.full(len(LABELS), 0.1, dtype=np.float32))
 
     def with_exemplars(self, exemplars: Exemplars) -> TextModel:
         self.index = ExemplarIndex(exemplars, self.embedding)
@@ -65,7 +67,12 @@ class TextModel:
         contrast = self.index.contrast(x) if self.index is not None else np.zeros_like(head)
         z = self.tactic_mix[:, 0] + self.tactic_mix[:, 1] * head + self.tactic_mix[:, 2] * contrast
         empty = ~np.any(x, axis=1)
-        probs = 1.0 / (1.0 + np.exp(-z))
+        # One score per tactic with 0.5 at the decision boundary: the head's logit relative to its threshold, or
+        # the exemplar contrast relative to its margin (×20: 0.05 of cosine ≈ one logit unit), whichever is higher.
+        t = np.clip(self.tactic_threshold, 1e-4, 1 - 1e-4)
+        head_part = z - np.log(t / (1 - t))
+        contrast_part = 20.0 * (contrast - self.tactic_margin)
+        probs = 1.0 / (1.0 + np.exp(-np.maximum(head_part, contrast_part)))
         probs[empty] = 0.0
         groom = np.where(empty, self.groom_b - 5.0, groom)
         return LineScores(groom.astype(np.float32), probs.astype(np.float32), x)
@@ -78,6 +85,7 @@ class TextModel:
             directory / "heads.npz", groom_w=self.groom_w.astype(np.float32), groom_b=np.float32(self.groom_b),
             tactic_w=self.tactic_w.astype(np.float32), tactic_b=self.tactic_b.astype(np.float32),
             tactic_mix=self.tactic_mix.astype(np.float32), tactic_threshold=self.tactic_threshold.astype(np.float32),
+            tactic_margin=self.tactic_margin.astype(np.float32),
         )
         (directory / "model.json").write_text(
             json.dumps({"conversation": self.conversation, "labels": list(LABELS), **self.meta}, indent=2) + "\n",
@@ -95,7 +103,7 @@ class TextModel:
             groom_w=heads["groom_w"], groom_b=float(heads["groom_b"]),
             tactic_w=heads["tactic_w"], tactic_b=heads["tactic_b"], tactic_mix=heads["tactic_mix"],
             tactic_threshold=heads["tactic_threshold"], conversation=dict(meta.pop("conversation")),
-            meta=meta,
+            meta=meta, tactic_margin=heads.get("tactic_margin", np.full(len(LABELS), 0.1, dtype=np.float32)),
         )
 
 

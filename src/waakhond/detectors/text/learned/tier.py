@@ -47,13 +47,12 @@ def read_lines(texts: Sequence[str], lang: str | None = None, model: TextModel |
         return [LineResult(h, None) for h in rules]
     scores = learned.score_plain([plain(t[:LEARNED_CHARS]) for t in texts])
     out: list[LineResult] = []
-    thresholds = learned.tactic_threshold
     for k, hits in enumerate(rules):
         probs = scores.tactics[k]
         merged = dict(hits)
         for j, label in enumerate(LABELS):
             p = float(probs[j])
-            if label not in merged and p >= thresholds[j]:
+            if label not in merged and p >= 0.5:
                 merged[label] = TacticHit(label, round(p, 4), (), _explain(learned, scores.vectors[k], label, p))
         out.append(LineResult(merged, float(scores.groom[k])))
     return out

@@ -1,0 +1,99 @@
+"""The shipped learned tier: it loads, reads all four languages, explains itself, and learns from operators."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from waakhond.detectors.conversation import alert_threshold, score_conversation
+from waakhond.detectors.text.learned.exemplars import add, load
+from waakhond.detectors.text.learned.model import TextModel, model_dir, shipped
+from waakhond.detectors.text.learned.tier import read_lines
+from waakhond.detectors.text.tactics import classify_text
+
+pytestmark = pytest.mark.skipif(shipped() is None, reason="no learned weights installed")
+
+
+def test_the_shipped_model_is_complete_and_small() -> None:
+    model = shipped()
+    assert model is not None and model.index is not None
+    assert 0.5 <= alert_threshold(model) < 1.0
+    size = sum(p.stat().st_size for p in model_dir().iterdir() if p.is_file())
+    assert size < 12 * 2**20  # weights only: a few megabytes
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how old are you",
+        "hoe oud ben jij eigenlijk",
+        "wie alt bist du denn",
+        "tu as quel âge",
+    ],
+)
+def test_the_same_question_lands_close_in_four_languages(text: str) -> None:
+    model = shipped()
+    assert model is not None
+    base, other, unrelated = model.embedding.embed([text, "how old are you", "the bus was late again today"])
+    assert float(base @ other) > float(base @ unrelated) + 0.2
+
+
+def test_learned_hits_carry_an_explanation_naming_an_example() -> None:
+    results = read_lines(["zeg maar niks tegen je ouders over ons gesprek, dat blijft tussen ons"])
+    hits = results[0].hits
+    assert "secrecy" in hits
+    learned = [h for h in hits.values() if h.explanation.startswith("learned tier")]
+    for hit in learned:
+        assert "closest example" in hit.explanation
+
+
+def test_ordinary_chat_in_chat_speak_is_left_alone() -> None:
+    lines = [
+        "lol u suck at this game", "omg same", "wyd", "brb dinner", "gg wp", "who won the match last night",
+        "ik heb morgen een toets", "hast du die hausaufgaben", "on se voit au match ?", "great cover!!",
+        "can u send me the homework screenshot", "my cat is 3 years old",
+    ]
+    flagged = [t for t, r in zip(lines, read_lines(lines), strict=True) if r.hits]
+    assert len(flagged) <= 1, flagged
+
+
+def test_a_grooming_arc_in_dutch_is_flagged_and_the_adult_named() -> None:
+    msgs = [
+        {"sender": "a", "text": "hey je zingt echt mooi"},
+        {"sender": "b", "text": "dankje"},
+        {"sender": "a", "text": "hoe oud ben je eigenlijk"},
+        {"sender": "b", "text": "ik ben 12"},
+        {"sender": "a", "text": "zijn je ouders vaak weg?"},
+        {"sender": "a", "text": "zeg maar niks tegen ze over mij he"},
+        {"sender": "a", "text": "heb je telegram? daar kunnen we beter praten"},
+        {"sender": "a", "text": "stuur eens een foto van jezelf"},
+    ]
+    score = score_conversation(msgs)
+    assert score.flagged and score.groomer == "a"
+    assert score.alert_at is not None and score.alert_at < len(msgs)
+
+
+def test_a_long_benign_chat_between_friends_is_not_flagged() -> None:
+    lines = ["did u finish the math hw", "ya it was ez lol", "wanna play fortnite later", "cant my mom said no",
+             "rip", "ok tmrw then", "sure see u at school", "bring ur charger pls"] * 40
+    score = score_conversation({"sender": "ab"[i % 2], "text": t} for i, t in enumerate(lines))
+    assert not score.flagged
+
+
+def test_operator_exemplars_teach_the_model_without_retraining(tmp_path: Path) -> None:
+    line = "ping me on the zwartevogel app, it is more private there"
+    model = TextModel.load(model_dir())
+    before = model.with_exemplars(load()).score_plain(["ping me on the zwartevogel app it is more private there"])
+    ops = tmp_path / "ops.yaml"
+    add(ops, "off_platform", line)
+    after_model = TextModel.load(model_dir()).with_exemplars(load(ops))
+    [result] = read_lines([line], model=after_model)
+    assert "off_platform" in result.hits
+    assert before.tactics.shape == (1, 12)
+
+
+def test_rules_and_learned_tier_agree_on_what_rules_find() -> None:
+    text = "are your parents home? add me on snap"
+    [result] = read_lines([text])
+    assert set(classify_text(text)) <= set(result.hits)
