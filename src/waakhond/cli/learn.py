@@ -84,6 +84,8 @@ def evaluate_cmd(
     rules_only: Annotated[bool, typer.Option("--rules-only", help="score with the rule tier alone")] = False,
     threshold: Annotated[float | None, typer.Option(min=0.0, max=1.0, help="alert threshold")] = None,
     plots: Annotated[Path | None, typer.Option(help="write precision-recall.png and calibration.png here")] = None,
+    one_sided: Annotated[bool, typer.Option(
+        "--one-sided", help="kit only: score each side alone in windows of 150 lines (offenders vs benign)")] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Precision, recall, F1, F0.5, ROC-AUC, average precision, earliness and calibration on labelled chats."""
@@ -94,6 +96,10 @@ def evaluate_cmd(
     if split is not None and split not in ("train", "calibrate", "test"):
         raise _fail("--split must be train, calibrate or test")
     convs = _conversations(data or [], kit, split, seed)
+    if one_sided:
+        from waakhond.training.kit import one_sided as one_sided_windows
+
+        convs = one_sided_windows(convs, seed)
     chosen: Any = not rules_only
     if model is not None and not rules_only:
         try:

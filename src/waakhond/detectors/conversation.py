@@ -61,6 +61,13 @@ MESSAGE_HALF_LIFE: float = 300.0
 MAX_SENDERS = 32
 MAX_EVIDENCE = 10
 
+#: Learned tier: lines per sender added to the denominator of the grooming-line rate, so three lines cannot
+#: make a rate; the share of the learned evidence that counts without any minor cue; its largest contribution
+#: in logit units (language alone never decides a conversation).
+RATE_PRIOR = 50.0
+LEARNED_GATE_FLOOR = 0.35
+LEARNED_CAP = 4.0
+
 _BIAS = -5.0
 #: What each tactic adds on its own (logit units) when fully present.
 _WEIGHTS: dict[str, float] = {
@@ -227,11 +234,30 @@ def _fact_term(facts: Mapping[str, Any]) -> float:
 def _sender_risk(state: ConversationState, sender: str, combiner: Mapping[str, float] | None = None) -> float:
     z = _rule_logit(state, sender)
     if combiner:
-        mass = state.groom_mass.get(sender, 0.0)
-        rate = mass / (state.groom_lines.get(sender, 0.0) + combiner.get("rate_prior", 20.0))
-        z = (combiner["bias"] + combiner["rule"] * z + combiner["mass"] * math.log1p(mass)
-             + combiner["rate"] * rate)
+        mass, rate = learned_features(state, sender, combiner.get("rate_prior", RATE_PRIOR))
+        learned = min(combiner["mass"] * mass + combiner["rate"] * rate, combiner.get("cap", LEARNED_CAP))
+        z = combiner["bias"] + combiner["rule"] * z + learned
     return _sigmoid(z)
+
+
+def _minor_cue(state: ConversationState, sender: str) -> tuple[bool, float]:
+    """``(stated, strength)``: whether another participant (or an unnamed one) said they are under 18 or the facts
+    say the recipient is a minor (strength 1), else how much the words put a minor in the conversation."""
+    stated = state.minor_recipient.get(sender, False) or any(
+        age < 18 for other, age in state.stated_ages.items() if other != sender or sender == "?"
+    )
+    return stated, 1.0 if stated else MINOR_CONTEXT_CAP * (1.0 - math.exp(-0.7 * state.minor_context))
+
+
+def learned_features(state: ConversationState, sender: str, rate_prior: float = RATE_PRIOR) -> tuple[float, float]:
+    """The learned tier's evidence for ``sender``, gated by the minor cue: ``(gate·log(1 + mass), gate·rate)``.
+
+    Offender-like language without any sign of a child (adult flirting, stranger chat between adults) counts
+    for only :data:`LEARNED_GATE_FLOOR` of its weight; with a stated minor age or the fact, fully."""
+    mass = state.groom_mass.get(sender, 0.0)
+    rate = mass / (state.groom_lines.get(sender, 0.0) + rate_prior)
+    gate = LEARNED_GATE_FLOOR + (1.0 - LEARNED_GATE_FLOOR) * _minor_cue(state, sender)[1]
+    return gate * math.log1p(mass), gate * rate
 
 
 def _rule_logit(state: ConversationState, sender: str) -> float:
@@ -248,10 +274,7 @@ def _rule_logit(state: ConversationState, sender: str) -> float:
     z += _PROBE_X_TRUST * probe * trust
     z += _MOVE_X_SEXUAL * present.get("off_platform", 0.0) * sexual
     # A minor cue: another participant (or an unnamed one) said they are under 18, or the facts say so.
-    stated = state.minor_recipient.get(sender, False) or any(
-        age < 18 for other, age in state.stated_ages.items() if other != sender or sender == "?"
-    )
-    minor = 1.0 if stated else MINOR_CONTEXT_CAP * (1.0 - math.exp(-0.7 * state.minor_context))
+    stated, minor = _minor_cue(state, sender)
     if minor > 0.0:
         z += minor * (_MINOR_PRESENT + _MINOR_X_ESCALATION * escalation + _MINOR_X_TRUST * trust)
         own = state.stated_ages.get(sender)

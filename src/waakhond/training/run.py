@@ -122,7 +122,7 @@ def train_model(conversations: list[Conversation], out: Path, teacher_cache: Pat
     keys = sorted(z_cal)
     a, b = t.platt(np.array([z_cal[k] for k in keys]), np.array([subsets["calibrate"][k].label for k in keys]), seed)
     combiner = {**combiner, "bias": a * combiner["bias"] + b, "rule": a * combiner["rule"],
-                "mass": a * combiner["mass"], "rate": a * combiner["rate"]}
+                "mass": a * combiner["mass"], "rate": a * combiner["rate"], "cap": a * combiner["cap"]}
     z_cal = t.conversation_scores(rows["calibrate"], combiner, final)
     p_cal = 1.0 / (1.0 + np.exp(-np.array([z_cal[k] for k in keys])))
     y_cal = np.array([subsets["calibrate"][k].label for k in keys], dtype=float)

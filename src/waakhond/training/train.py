@@ -22,7 +22,6 @@ Steps (each one a function below, so tests can run them on small data):
 
 from __future__ import annotations
 
-import math
 import random
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -31,7 +30,14 @@ from typing import Any
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from waakhond.detectors.conversation import ConversationState, _rule_logit, update_conversation
+from waakhond.detectors.conversation import (
+    LEARNED_CAP,
+    RATE_PRIOR,
+    ConversationState,
+    _rule_logit,
+    learned_features,
+    update_conversation,
+)
 from waakhond.detectors.text.labels import LABELS
 from waakhond.detectors.text.learned.embed import StaticEmbedding
 from waakhond.detectors.text.learned.exemplars import ExemplarIndex, Exemplars
@@ -41,7 +47,7 @@ from waakhond.detectors.text.tactics import TacticHit, classify_text, stated_age
 from waakhond.training.kit import GROOMER, Conversation
 
 #: Each tactic's head threshold and exemplar margin let at most this share of benign calibration lines through.
-TACTIC_FALSE_RATE = 0.001
+TACTIC_FALSE_RATE = 0.0005
 #: An exemplar match must beat the nearest negative or ordinary example by at least this cosine margin.
 MIN_MARGIN = 0.1
 TARGET_PRECISION = 0.95
@@ -187,9 +193,8 @@ def replay(conversation: Conversation, groom: Sequence[float], tactic_hits: Sequ
                                        groom=groom[i], combiner=probe)
         if (i + 1) in marks or i == n - 1:
             for s in set(state.groom_lines):
-                mass = state.groom_mass.get(s, 0.0)
-                rate = mass / (state.groom_lines.get(s, 0.0) + 20.0)
-                rows.append((i, s, (_rule_logit(state, s), math.log1p(mass), rate)))
+                mass, rate = learned_features(state, s)
+                rows.append((i, s, (_rule_logit(state, s), mass, rate)))
     return rows
 
 
@@ -225,7 +230,7 @@ def fit_combiner(train: ConversationRows, seed: int, floor: float) -> dict[str, 
     lr = LogisticRegression(C=1.0, max_iter=400, random_state=seed).fit(x, y, sample_weight=w)
     rule, mass, rate = (float(v) for v in lr.coef_[0])
     return {"bias": float(lr.intercept_[0]), "rule": rule, "mass": mass, "rate": rate, "floor": floor,
-            "rate_prior": 20.0}
+            "rate_prior": RATE_PRIOR, "cap": LEARNED_CAP}
 
 
 def conversation_scores(rows: ConversationRows, combiner: dict[str, float], final: dict[int, int],
@@ -235,7 +240,8 @@ def conversation_scores(rows: ConversationRows, combiner: dict[str, float], fina
     for (r, m, rt), ci, idx in zip(rows.x, rows.conv, rows.index, strict=True):
         if idx != final[ci]:
             continue
-        z = combiner["bias"] + combiner["rule"] * r + combiner["mass"] * m + combiner["rate"] * rt
+        learned = min(combiner["mass"] * m + combiner["rate"] * rt, combiner["cap"])
+        z = combiner["bias"] + combiner["rule"] * r + learned
         out[ci] = max(out.get(ci, -1e9), z)
     return out
 
