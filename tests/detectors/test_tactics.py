@@ -345,9 +345,11 @@ def test_detector_emits_one_signal_per_tactic() -> None:
     det = TacticDetector()
     assert isinstance(det, Detector)
     signals = det.detect(_message("how old r u? dont tell ur parents"), DetectionContext())
-    tactics = [s for s in signals if s.name != "grooming_language"]
-    assert sorted(s.name for s in tactics) == ["age_probe", "secrecy"]
-    assert all(s.detector == "tactics" and s.spans and s.explanation for s in tactics)
+    ruled = [s for s in signals if s.spans]
+    assert sorted(s.name for s in ruled) == ["age_probe", "secrecy"]
+    assert all(s.detector == "tactics" and s.explanation for s in signals)
+    # what the learned tier adds has no spans but says so and names its closest example
+    assert all(s.explanation.startswith("learned tier") for s in signals if not s.spans)
     # the learned tier may add one more signal: how much the line reads like an offender's, with its logit
     for s in signals:
         if s.name == "grooming_language":

@@ -236,8 +236,18 @@ def _sender_risk(state: ConversationState, sender: str, combiner: Mapping[str, f
     if combiner:
         mass, rate = learned_features(state, sender, combiner.get("rate_prior", RATE_PRIOR))
         learned = min(combiner["mass"] * mass + combiner["rate"] * rate, combiner.get("cap", LEARNED_CAP))
-        z = combiner["bias"] + combiner["rule"] * z + learned
+        combined = combiner["bias"] + combiner["rule"] * z + learned
+        # The rule tier keeps its own say: where it alone crosses its threshold, the conversation crosses the
+        # learned model's threshold too (the learned tier adds recall; it never takes away what rules find in a
+        # language the learned tier reads less well).
+        shift = _logit(combiner.get("threshold", ALERT_THRESHOLD)) - _logit(ALERT_THRESHOLD)
+        z = max(combined, z + shift)
     return _sigmoid(z)
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
 
 
 def _minor_cue(state: ConversationState, sender: str) -> tuple[bool, float]:
@@ -370,7 +380,9 @@ def update_conversation(
     new.peak_risk = max(state.peak_risk, new.risk)
 
     contribution = sender_risk.get(key, 0.0) - state.sender_risk.get(key, _sigmoid(_BIAS))
-    if (hits or (groom is not None and groom > 0)) and contribution > 0.002:
+    # a line counts as evidence for its tactics, or (learned tier) when it reads clearly like an offender's
+    telling = groom is not None and combiner is not None and groom > combiner.get("floor", 0.0) + 1.0
+    if (hits or telling) and contribution > 0.002:
         new.evidence.append(
             {
                 "index": index,

@@ -60,7 +60,7 @@ RULES: dict[str, list[tuple[float, str]]] = {
         (0.9, r"(?:ben|bent|zit|zijt) (?:<JIJ>|ge) (?:nu |nou |vaak |dan |ook |wel |even |helemaal |vanavond |straks |morgen )*(?:alleen|allen|alleen thuis|in je eentje|helemaal alleen)"),
         (0.85, r"(?:alleen|allen) thuis\W*(?:\?|nu|vanavond|straks)"),
         (0.85, r"^\W*(?:alleen|allen)\W*\?"),
-        (0.85, r"(?:zijn|is) (?:<JOUW>|je) <OUDERS> (?:nu |er |al |nog |wel )*(?:thuis|er|weg|wakker|in de buurt|aan het werk|werken|slapen|aan het slapen|boven|beneden|uit|op werk|naar bed|in de kamer|streng|dichtbij|terug)"),
+        (0.85, r"(?:zijn|is) (?:<JOUW>|je) <OUDERS> (?:nu |er |al |nog |wel |vaak |veel |soms |dan |ook |eigenlijk |meestal )*(?:thuis|er|weg|wakker|in de buurt|aan het werk|werken|slapen|aan het slapen|boven|beneden|uit|op werk|naar bed|in de kamer|streng|dichtbij|terug)"),
         (0.85, r"waar (?:zijn|is|zitten|zit) (?:<JOUW>|je) <OUDERS>"),
         (0.85, r"(?:wanneer|hoe laat) (?:komen|komt|gaan|gaat|zijn|is) (?:<JOUW>|je) <OUDERS> (?:thuis|terug|weg|slapen|naar bed|naar huis|naar hun werk)"),
         (0.85, r"(?:kijken|checken|lezen|controleren|bekijken|zien) (?:<JOUW>|je) <OUDERS> (?:ooit |wel |soms |vaak |ook )?(?:in |op |naar )?(?:je|jouw) (?:telefoon|mobiel|berichten|gsm|chats|appjes|whatsapp|snap|gesprekken|scherm)"),
@@ -79,7 +79,7 @@ RULES: dict[str, list[tuple[float, str]]] = {
     "secrecy": [
         (0.9, r"(?:niet|nooit|niks|niets) (?:tegen|aan|vertellen aan|zeggen tegen) (?:iemand|niemand|(?:je|jouw) <OUDERS>|je vrienden|je vriendinnen|anderen|de juf|de meester|je leraar|de politie)"),
         (0.9, r"(?:niet|nooit) (?:aan |tegen )?(?:iemand|je <OUDERS>|jouw <OUDERS>|anderen) (?:vertellen|zeggen|laten zien|laten weten|verklappen)"),
-        (0.9, r"(?:vertel|zeg|verklap|laat) (?:het |dit |dat |er )?(?:aan |tegen )?(?:niemand|niemand iets|niks|niets)(?: (?:tegen|aan|over|van))?"),
+        (0.9, r"(?:vertel|zeg|verklap|laat) (?:maar |dan |wel |ook |gewoon )?(?:het |dit |dat |er )?(?:aan |tegen )?(?:niemand|niemand iets|niks|niets)(?: (?:tegen|aan|over|van))?"),
         (0.85, r"(?:vertel|zeg) (?:het |dit |dat )?(?:niet|nooit) (?:aan |tegen )?(?:je|jouw|iemand)"),
         (0.85, r"(?:ons|onze|een|ons kleine|ons klein|dit is ons|het is ons|klein) (?:klein |kleine )?geheim(?:pje)?"),
         (0.85, r"(?:tussen|onder) (?:ons|ons tweeen|jou en mij|ons twee|ons beiden)(?: (?:houden|blijven|he|hè|oke|ok|\?))?"),
