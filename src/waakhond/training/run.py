@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import platform
 import time
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -139,6 +138,3 @@ def train_model(conversations: list[Conversation], out: Path, teacher_cache: Pat
     return {"model": model, "subsets": subsets, "lines": lines, "scores": scores, "test_mask": test_mask,
             "labels": labels}
 
-
-def kit_lines_for_eval(lines: t.Lines, mask: np.ndarray) -> Sequence[int]:
-    return np.flatnonzero(mask).tolist()

@@ -22,10 +22,8 @@ Steps (each one a function below, so tests can run them on small data):
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
@@ -40,7 +38,7 @@ from waakhond.detectors.conversation import (
 )
 from waakhond.detectors.text.labels import LABELS
 from waakhond.detectors.text.learned.embed import StaticEmbedding
-from waakhond.detectors.text.learned.exemplars import ExemplarIndex, Exemplars
+from waakhond.detectors.text.learned.exemplars import Exemplars
 from waakhond.detectors.text.learned.model import TextModel
 from waakhond.detectors.text.learned.style import plain
 from waakhond.detectors.text.tactics import TacticHit, classify_text, stated_ages
@@ -263,12 +261,6 @@ def precision_threshold(p: np.ndarray, y: np.ndarray, target: float = TARGET_PRE
     return float(max(0.5, p[order][k] - 1e-6))
 
 
-def shuffle_seeded(items: list[Any], seed: int) -> list[Any]:
-    out = list(items)
-    random.Random(seed).shuffle(out)
-    return out
-
-
 def split_masks(conversations: Sequence[Conversation], lines: Lines, seed: int,
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     splits = np.array([c.split_for(seed) for c in conversations])
@@ -277,5 +269,3 @@ def split_masks(conversations: Sequence[Conversation], lines: Lines, seed: int,
     return splits[conv] == "train", splits[conv] == "calibrate", splits[conv] == "test", labels
 
 
-def build_index(embedding: StaticEmbedding, exemplars: Exemplars) -> ExemplarIndex:
-    return ExemplarIndex(exemplars, embedding)

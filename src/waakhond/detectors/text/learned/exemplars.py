@@ -20,6 +20,7 @@ import numpy as np
 import yaml
 
 from waakhond.detectors.text.labels import LABELS
+from waakhond.detectors.text.learned.embed import StaticEmbedding
 
 SHIPPED = Path(__file__).with_name("exemplars")
 
@@ -126,10 +127,7 @@ def add(path: Path, tactic: str, text: str, *, negative: bool = False) -> None:
 class ExemplarIndex:
     """Embedded exemplars; :meth:`contrast` gives, per line and tactic, nearest positive − nearest negative."""
 
-    def __init__(self, exemplars: Exemplars, embed: object) -> None:
-        from waakhond.detectors.text.learned.embed import StaticEmbedding
-
-        assert isinstance(embed, StaticEmbedding)
+    def __init__(self, exemplars: Exemplars, embed: StaticEmbedding) -> None:
         self.exemplars = exemplars
         dim = embed.dim
         ordinary = embed.embed(list(exemplars.ordinary)) if exemplars.ordinary else np.zeros((0, dim), np.float32)

@@ -12,6 +12,8 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from waakhond.detectors.text.labels import LABELS
 from waakhond.detectors.text.learned.model import TextModel, shipped
 from waakhond.detectors.text.learned.style import plain
@@ -58,8 +60,8 @@ def read_lines(texts: Sequence[str], lang: str | None = None, model: TextModel |
     return out
 
 
-def _explain(model: TextModel, vector: object, label: str, p: float) -> str:
-    near = model.index.nearest_positive(vector, label) if model.index is not None else None  # type: ignore[arg-type]
+def _explain(model: TextModel, vector: np.ndarray, label: str, p: float) -> str:
+    near = model.index.nearest_positive(vector, label) if model.index is not None else None
     like = f"; closest example: \u201c{near[0]}\u201d" if near else ""
     return f"learned tier: reads as {label.replace('_', ' ')} ({p:.2f}){like}"
 
