@@ -12,6 +12,7 @@ import numpy as np
 from waakhond.detectors.text.learned.exemplars import Exemplars, load
 from waakhond.detectors.text.learned.model import TextModel
 from waakhond.detectors.text.learned.style import plain
+from waakhond.detectors.text.learned.tier import add_learned_hits
 from waakhond.training import train as t
 from waakhond.training.distill import build_embedding, choose_vocabulary, teach, teach_sentences
 from waakhond.training.kit import Conversation, long_benign, one_sided
@@ -98,13 +99,7 @@ def train_model(conversations: list[Conversation], out: Path, teacher_cache: Pat
 
     def results(ci: int) -> tuple[list[float], list[dict[str, Any]]]:
         ks = by_conv.get(ci, [])
-        merged = []
-        for k in ks:
-            hits = dict(lines.hits[k])
-            for j, name in enumerate(t.LABELS):
-                if name not in hits and scores.tactics[k, j] >= 0.5:
-                    hits[name] = t.TacticHit(name, float(scores.tactics[k, j]), (), "learned")
-            merged.append(hits)
+        merged = [add_learned_hits(lines.hits[k], scores.tactics[k], lambda label, p: "learned") for k in ks]
         return [float(scores.groom[k]) for k in ks], merged
 
     splits = np.array([c.split_for(seed) for c in conversations])

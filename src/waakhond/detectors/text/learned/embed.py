@@ -16,10 +16,9 @@ from pathlib import Path
 
 import numpy as np
 from scipy import sparse
-from tokenizers import Tokenizer, normalizers, pre_tokenizers
-from tokenizers.models import Unigram
 
 from waakhond.detectors.text.learned.style import plain
+from waakhond.detectors.text.learned.vocab import unigram_tokenizer
 
 
 class StaticEmbedding:
@@ -34,10 +33,7 @@ class StaticEmbedding:
         self.weights = np.asarray(weights, dtype=np.float32)
         self.dim = int(self.vectors.shape[1])
         unk = self.pieces.index("<unk>")
-        tok = Tokenizer(Unigram([(p, float(s)) for p, s in zip(self.pieces, self.scores, strict=True)], unk_id=unk))
-        tok.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Replace("  ", " ")])
-        tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
-        self.tokenizer = tok
+        self.tokenizer = unigram_tokenizer(self.pieces, [float(s) for s in self.scores], unk)
 
     # -- persistence -------------------------------------------------------------------------------------------
     def save(self, path: Path) -> None:

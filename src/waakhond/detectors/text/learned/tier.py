@@ -7,9 +7,10 @@ is kept as it is (rules carry exact evidence spans). Set ``WAAKHOND_LEARNED=0`` 
 
 from __future__ import annotations
 
+import functools
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,14 +51,21 @@ def read_lines(texts: Sequence[str], lang: str | None = None, model: TextModel |
     scores = learned.score_plain([plain(t[:LEARNED_CHARS]) for t in texts])
     out: list[LineResult] = []
     for k, hits in enumerate(rules):
-        probs = scores.tactics[k]
-        merged = dict(hits)
-        for j, label in enumerate(LABELS):
-            p = float(probs[j])
-            if label not in merged and p >= 0.5:
-                merged[label] = TacticHit(label, round(p, 4), (), _explain(learned, scores.vectors[k], label, p))
+        merged = add_learned_hits(hits, scores.tactics[k], functools.partial(_explain, learned, scores.vectors[k]))
         out.append(LineResult(merged, float(scores.groom[k])))
     return out
+
+
+def add_learned_hits(rule_hits: dict[str, TacticHit], probs: np.ndarray,
+                     explain: Callable[[str, float], str]) -> dict[str, TacticHit]:
+    """``rule_hits`` plus every tactic the rules missed whose learned score reaches 0.5 (the decision boundary
+    of :meth:`TextModel.score_vectors`). Rule hits are kept as they are: they carry exact evidence spans."""
+    merged = dict(rule_hits)
+    for j, label in enumerate(LABELS):
+        p = float(probs[j])
+        if label not in merged and p >= 0.5:
+            merged[label] = TacticHit(label, round(p, 4), (), explain(label, p))
+    return merged
 
 
 def _explain(model: TextModel, vector: np.ndarray, label: str, p: float) -> str:

@@ -50,16 +50,17 @@ def read_pieces(path: Path | None = None) -> tuple[list[str], np.ndarray, int]:
     return pieces, scores, unk
 
 
-@functools.cache
-def tokenizer() -> Tokenizer:
-    """The teacher's unigram tokenizer (ids are the teacher's piece ids). Built once per process (~1 s)."""
-    pieces, scores, unk = read_pieces()
-    tok = Tokenizer(Unigram([(p, float(s)) for p, s in zip(pieces, scores, strict=True)], unk_id=unk))
+def unigram_tokenizer(pieces: list[str], scores: list[float], unk_id: int) -> Tokenizer:
+    """A unigram tokenizer over ``pieces`` with the teacher's normalisation and metaspace handling. The full
+    vocabulary (training) and the distilled subset (run time) are built here, so they segment alike."""
+    tok = Tokenizer(Unigram(list(zip(pieces, scores, strict=True)), unk_id=unk_id))
     tok.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Replace("  ", " ")])
     tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
     return tok
 
 
 @functools.cache
-def pieces() -> list[str]:
-    return read_pieces()[0]
+def tokenizer() -> Tokenizer:
+    """The teacher's unigram tokenizer (ids are the teacher's piece ids). Built once per process (~1 s)."""
+    pieces, scores, unk = read_pieces()
+    return unigram_tokenizer(pieces, [float(s) for s in scores], unk)
