@@ -296,27 +296,16 @@ def _check_length(request: Request, limit: int) -> None:
 
 async def _read_upload(request: Request, limit: int) -> bytes:
     """The uploaded bytes (raw body, or the one file of a multipart form), refusing more than ``limit``."""
-    _check_length(request, limit)
-    if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        with tempfile.SpooledTemporaryFile(max_size=limit) as tmp:
-            await _spool_upload(request, tmp, limit)
-            tmp.seek(0)
-            data: bytes = tmp.read()
-    else:
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise HTTPException(413, f"upload too large: more than {limit} bytes")
-            chunks.append(chunk)
-        data = b"".join(chunks)
+    with tempfile.SpooledTemporaryFile(max_size=limit) as tmp:
+        await _spool_upload(request, tmp, limit, what="file")
+        tmp.seek(0)
+        data: bytes = tmp.read()
     if not data:
         raise HTTPException(400, "empty upload: send the file as the request body or as the form field 'file'")
     return data
 
 
-async def _spool_upload(request: Request, out: Any, limit: int) -> str | None:
+async def _spool_upload(request: Request, out: Any, limit: int, what: str = "list") -> str | None:
     """Copy the upload into ``out`` (a file), refusing more than ``limit`` bytes; the file name if a form
     gave one."""
     _check_length(request, limit)
@@ -344,5 +333,5 @@ async def _spool_upload(request: Request, out: Any, limit: int) -> str | None:
             raise HTTPException(413, f"upload too large: more than {limit} bytes")
         out.write(chunk)
     if not size:
-        raise HTTPException(400, "empty upload: send the list as the request body or as the form field 'file'")
+        raise HTTPException(400, f"empty upload: send the {what} as the request body or as the form field 'file'")
     return None
