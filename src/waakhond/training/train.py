@@ -7,13 +7,16 @@ Steps (each one a function below, so tests can run them on small data):
 2. Style-normalise every line (:func:`~waakhond.detectors.text.learned.style.plain`) and embed it with the
    distilled static embedding.
 3. **Grooming-line head**: logistic regression, offender lines against benign chat *and the decoys' lines* (the
-   decoys write in the same chat register as offenders, so register cannot be the signal).
-4. **Tactic heads**: per tactic, positives are offender lines the rule tier tags with the tactic plus the
-   shipped exemplar positives (all four languages); negatives are benign lines, exemplar hard negatives and
-   ordinary lines. The head is then mixed with the exemplar contrast on the calibration split. A tactic fires
-   when the head's probability passes its threshold or the exemplar contrast passes its margin (the path an
-   operator's new examples take); both are set so at most :data:`TACTIC_FALSE_RATE` of benign calibration
-   lines pass each.
+   decoys write in the same chat register as offenders, so register cannot be the signal), joined by the written
+   lines (:mod:`waakhond.training.written`: tactic lines against ordinary chat, in nl/en/de/fr).
+4. **Tactic heads**: per tactic, positives are offender lines the rule tier tags with the tactic, the shipped
+   exemplar positives and the written lines with the tactic (all four languages); negatives are benign lines,
+   exemplar hard negatives, ordinary lines and written lines of other tactics. The head is then mixed with the
+   exemplar contrast on the calibration split. A tactic fires when the head's probability passes its threshold
+   or the exemplar contrast passes its margin (the path an operator's new examples take). Both start where at
+   most :data:`TACTIC_FALSE_RATE` of the kit's benign calibration lines pass each; the head thresholds then come
+   down where that buys the most recall on the written calibration lines, within a budget of ordinary lines
+   flagged (:func:`spend_budget`).
 5. **Conversation weights**: the conversation is replayed message by message exactly as the engine does; at
    checkpoints each sender's rule-tier logit and learned evidence become one row (offender = 1; decoys and
    benign speakers = 0). Logistic regression on train, Platt scaling on calibrate, and the alert threshold is the
@@ -26,6 +29,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 
 from waakhond.detectors.conversation import (
@@ -43,9 +47,18 @@ from waakhond.detectors.text.learned.model import TextModel
 from waakhond.detectors.text.learned.style import plain
 from waakhond.detectors.text.tactics import TacticHit, classify_text, stated_ages
 from waakhond.training.kit import GROOMER, Conversation
+from waakhond.training.written import WrittenLine
 
-#: Each tactic's head threshold and exemplar margin let at most this share of benign calibration lines through.
+#: Each tactic's head threshold and exemplar margin start where they let this share of the kit's benign calibration
+#: lines through; with written lines the head threshold may then come down (see :func:`spend_budget`) ...
 TACTIC_FALSE_RATE = 0.0005
+#: ... but never below the point where it lets this share of the kit's benign lines through.
+KIT_FALSE_RATE = 0.002
+#: Share of the ordinary written calibration lines the rules leave alone that the learned tier may give a tactic.
+ORDINARY_BUDGET = 0.03
+#: A written line weighs like this many kit lines in head training (they are few, in four languages, and written
+#: for the purpose).
+WRITTEN_WEIGHT = 20.0
 #: An exemplar match must beat the nearest negative or ordinary example by at least this cosine margin.
 MIN_MARGIN = 0.1
 TARGET_PRECISION = 0.95
@@ -67,6 +80,8 @@ class Lines:
     plain: list[str] = field(default_factory=list)
     hits: list[dict[str, TacticHit]] = field(default_factory=list)
     vectors: np.ndarray | None = None
+    #: which vocabulary pieces each line holds (lines × pieces), for the lexical heads
+    bags: sparse.csr_matrix | None = None
 
 
 def flatten(conversations: Sequence[Conversation], embedding: StaticEmbedding, log: Log = print) -> Lines:
@@ -80,8 +95,13 @@ def flatten(conversations: Sequence[Conversation], embedding: StaticEmbedding, l
     log(f"lines: {len(lines.text):,}")
     lines.plain = [plain(t) for t in lines.text]
     lines.hits = [classify_text(t) if t else {} for t in lines.text]
-    chunks = [embedding.embed_plain(lines.plain[i : i + 50_000]) for i in range(0, len(lines.plain), 50_000)]
-    lines.vectors = np.vstack(chunks) if chunks else np.zeros((0, embedding.dim), dtype=np.float32)
+    vectors, bags = [], []
+    for i in range(0, len(lines.plain), 50_000):
+        rows = embedding.ids(lines.plain[i : i + 50_000])
+        vectors.append(embedding.embed_ids(rows))
+        bags.append(embedding.bag(rows))
+    lines.vectors = np.vstack(vectors) if vectors else np.zeros((0, embedding.dim), dtype=np.float32)
+    lines.bags = sparse.vstack(bags, format="csr") if bags else embedding.bag([])
     log("lines embedded")
     return lines
 
@@ -97,7 +117,10 @@ def _sample(idx: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def train_groom_head(lines: Lines, train_mask: np.ndarray, labels: np.ndarray, seed: int,
-                     per_class: int = 150_000) -> tuple[np.ndarray, float]:
+                     per_class: int = 150_000, written: Sequence[WrittenLine] = (),
+                     embedding: StaticEmbedding | None = None) -> tuple[np.ndarray, float]:
+    """Offender lines against benign and decoy lines; written tactic lines and ordinary lines (nl/en/de/fr) join
+    them, so the head also learns what grooming and ordinary chat look like outside English."""
     assert lines.vectors is not None
     rng = np.random.default_rng(seed)
     roles = np.array([r or "" for r in lines.role])
@@ -105,14 +128,22 @@ def train_groom_head(lines: Lines, train_mask: np.ndarray, labels: np.ndarray, s
     decoy = _sample(np.flatnonzero(train_mask & (roles == "decoy")), per_class // 2, rng)
     benign = _sample(np.flatnonzero(train_mask & (labels == 0)), per_class, rng)
     idx = np.concatenate([pos, decoy, benign])
+    x = lines.vectors[idx]
     y = np.concatenate([np.ones(len(pos)), np.zeros(len(decoy) + len(benign))])
     w = np.ones(len(idx))
-    return _lr(lines.vectors[idx], y, w, 1.0, seed)
+    if written and embedding is not None:
+        x = np.vstack([x, embedding.embed([line.text for line in written])])
+        y = np.concatenate([y, [0.0 if line.ordinary else 1.0 for line in written]])
+        w = np.concatenate([w, np.full(len(written), WRITTEN_WEIGHT)])
+    return _lr(x, y, w, 1.0, seed)
 
 
 def train_tactic_heads(lines: Lines, train_mask: np.ndarray, labels: np.ndarray, exemplars: Exemplars,
-                       embedding: StaticEmbedding, seed: int) -> tuple[np.ndarray, np.ndarray]:
+                       embedding: StaticEmbedding, seed: int, written: Sequence[WrittenLine] = (),
+                       ) -> tuple[np.ndarray, np.ndarray]:
     assert lines.vectors is not None
+    wx = embedding.embed([w.text for w in written]) if written else np.zeros((0, embedding.dim), np.float32)
+    w_ordinary = np.array([w.ordinary for w in written], dtype=bool)
     rng = np.random.default_rng(seed)
     roles = np.array([r or "" for r in lines.role])
     benign = _sample(np.flatnonzero(train_mask & (labels == 0)), 120_000, rng)
@@ -126,22 +157,70 @@ def train_tactic_heads(lines: Lines, train_mask: np.ndarray, labels: np.ndarray,
                                     dtype=np.int64), 40_000, rng)
         ex_pos = embedding.embed(list(exemplars.positive.get(label, ())))
         ex_neg = embedding.embed(list(exemplars.negative.get(label, ())))
+        w_pos = np.array([label in w.tactics for w in written], dtype=bool)
+        # a written line of another tactic is a negative, weighed lightly: tactics share words and co-occur
+        w_weight = np.where(w_pos | w_ordinary, WRITTEN_WEIGHT, WRITTEN_WEIGHT / 4)
         x = np.vstack([lines.vectors[tagged], ex_pos, lines.vectors[benign], lines.vectors[untagged], ex_neg,
-                       ordinary])
+                       ordinary, wx])
         y = np.concatenate([np.ones(len(tagged) + len(ex_pos)),
-                            np.zeros(len(benign) + len(untagged) + len(ex_neg) + len(ordinary))])
+                            np.zeros(len(benign) + len(untagged) + len(ex_neg) + len(ordinary)), w_pos])
         # exemplars are few but written for the purpose and in four languages: weigh them like ~50 lines each
         w = np.concatenate([np.ones(len(tagged)), np.full(len(ex_pos), 50.0), np.ones(len(benign)),
-                            np.full(len(untagged), 0.3), np.full(len(ex_neg), 50.0), np.full(len(ordinary), 20.0)])
+                            np.full(len(untagged), 0.3), np.full(len(ex_neg), 50.0), np.full(len(ordinary), 20.0),
+                            w_weight])
         coef, bias = _lr(x, y, w, 1.0, seed)
         ws.append(coef)
         bs.append(bias)
     return np.vstack(ws), np.array(bs, dtype=np.float32)
 
 
+def train_lexical_heads(written: Sequence[WrittenLine], exemplars: Exemplars, lines: Lines, train_mask: np.ndarray,
+                        labels: np.ndarray, embedding: StaticEmbedding, seed: int, kit_benign: int = 20_000,
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per tactic, logistic regression on which pieces a line holds and on its embedding, trained on the written
+    lines and the exemplars (positives: lines with the tactic; negatives: ordinary lines, hard negatives and lines
+    of other tactics), with a sample of the kit's benign lines as light negatives so that ordinary English words
+    stay neutral. Returns piece weights (``pieces × 12``), embedding weights (``12 × d``) and biases."""
+    assert lines.vectors is not None and lines.bags is not None
+    rng = np.random.default_rng(seed)
+    texts = [w.text for w in written]
+    tags = [set(w.tactics) for w in written]
+    for label in LABELS:
+        texts.extend(exemplars.positive.get(label, ()))
+        tags.extend({label} for _ in exemplars.positive.get(label, ()))
+        texts.extend(exemplars.negative.get(label, ()))
+        tags.extend(set() for _ in exemplars.negative.get(label, ()))
+    texts.extend(exemplars.ordinary)
+    tags.extend(set() for _ in exemplars.ordinary)
+    rows = embedding.ids([plain(text) for text in texts])
+    benign = _sample(np.flatnonzero(train_mask & (labels == 0)), kit_benign, rng)
+    x = sparse.vstack([
+        sparse.hstack([embedding.bag(rows), sparse.csr_matrix(embedding.embed_ids(rows))]),
+        sparse.hstack([lines.bags[benign], sparse.csr_matrix(lines.vectors[benign])]),
+    ], format="csr")
+    w = np.concatenate([np.ones(len(texts)), np.full(len(benign), 0.25)])
+    n_pieces = len(embedding.pieces)
+    pieces = np.zeros((n_pieces, len(LABELS)), dtype=np.float32)
+    ws = np.zeros((len(LABELS), embedding.dim), dtype=np.float32)
+    bs = np.zeros(len(LABELS), dtype=np.float32)
+    for j, label in enumerate(LABELS):
+        y = np.concatenate([[label in t for t in tags], np.zeros(len(benign), dtype=bool)])
+        model = LogisticRegression(C=3.0, max_iter=2000, random_state=seed).fit(x, y, sample_weight=w)
+        pieces[:, j] = model.coef_[0][:n_pieces]
+        ws[j] = model.coef_[0][n_pieces:]
+        bs[j] = model.intercept_[0]
+    return pieces, ws, bs
+
+
 def calibrate_tactics(model: TextModel, lines: Lines, cal_mask: np.ndarray, labels: np.ndarray, seed: int,
-                      ) -> None:
-    """Fit the head/contrast mix per tactic and set thresholds on the calibration split (in place)."""
+                      written: Sequence[WrittenLine] = ()) -> None:
+    """Fit the head/contrast mix per tactic and set thresholds on the calibration split (in place).
+
+    Thresholds start strict on the kit's benign lines (:data:`TACTIC_FALSE_RATE` each). With ``written``
+    calibration lines, :func:`spend_budget` then lowers them where that recalls the most written tactic lines for
+    the fewest ordinary written lines flagged, while the learned tier gives a tactic to at most
+    :data:`ORDINARY_BUDGET` of the ordinary lines the rules leave alone, and no head passes more than
+    :data:`KIT_FALSE_RATE` of the kit's benign lines."""
     assert lines.vectors is not None and model.index is not None
     rng = np.random.default_rng(seed)
     roles = np.array([r or "" for r in lines.role])
@@ -149,26 +228,80 @@ def calibrate_tactics(model: TextModel, lines: Lines, cal_mask: np.ndarray, labe
     offender = _sample(np.flatnonzero(cal_mask & (roles == "predator")), 60_000, rng)
     idx = np.concatenate([offender, benign])
     x = lines.vectors[idx]
+    wx = model.embedding.embed([w.text for w in written]) if written else np.zeros((0, x.shape[1]), np.float32)
     head = x @ model.tactic_w.T + model.tactic_b
     contrast = model.index.contrast(x)
-    mix = np.zeros((len(LABELS), 3), dtype=np.float32)
+    lexical = model.lexical_bag(lines.bags[idx], x) if lines.bags is not None else np.zeros_like(head)
+    w_head = wx @ model.tactic_w.T + model.tactic_b
+    w_contrast = model.index.contrast(wx)
+    w_lexical = model.lexical(model.embedding.ids([plain(w.text) for w in written]), wx)
+    mix = np.zeros((len(LABELS), 4), dtype=np.float32)
     thresholds = np.zeros(len(LABELS), dtype=np.float32)
+    lowest = np.zeros(len(LABELS), dtype=np.float32)
     margins = np.zeros(len(LABELS), dtype=np.float32)
     n_off = len(offender)
+    w_y = np.array([[label in w.tactics for label in LABELS] for w in written], dtype=float).reshape(-1, len(LABELS))
     for j, label in enumerate(LABELS):
         y = np.array([1.0 if label in lines.hits[i] else 0.0 for i in idx])
         y[n_off:] = 0.0  # benign lines never carry a tactic for calibration, whatever a rule says
-        feats = np.column_stack([head[:, j], contrast[:, j]])
+        feats = np.vstack([np.column_stack([head[:, j], contrast[:, j], lexical[:, j]]),
+                           np.column_stack([w_head[:, j], w_contrast[:, j], w_lexical[:, j]])])
+        y = np.concatenate([y, w_y[:, j]])
         if y.sum() < 5:
-            mix[j] = (0.0, 1.0, 0.0)
+            mix[j] = (0.0, 1.0, 0.0, 0.0)
         else:
             lr = LogisticRegression(C=1.0, max_iter=200, random_state=seed).fit(feats, y)
-            mix[j] = (lr.intercept_[0], lr.coef_[0][0], max(lr.coef_[0][1], 0.0))
-        z = mix[j, 0] + mix[j, 1] * head[n_off:, j] + mix[j, 2] * contrast[n_off:, j]
+            mix[j] = (lr.intercept_[0], lr.coef_[0][0], max(lr.coef_[0][1], 0.0), max(lr.coef_[0][2], 0.0))
+        z = mix[j, 0] + mix[j, 1] * head[n_off:, j] + mix[j, 2] * contrast[n_off:, j] + mix[j, 3] * lexical[n_off:, j]
         p = 1.0 / (1.0 + np.exp(-z))
         thresholds[j] = float(np.clip(np.quantile(p, 1.0 - TACTIC_FALSE_RATE), 0.1, 0.9)) + 1e-4
+        lowest[j] = min(thresholds[j], float(np.clip(np.quantile(p, 1.0 - KIT_FALSE_RATE), 0.05, 0.9)) + 1e-4)
         margins[j] = max(MIN_MARGIN, float(np.quantile(contrast[n_off:, j], 1.0 - TACTIC_FALSE_RATE)) + 1e-4)
+    if written:
+        w_p = 1.0 / (1.0 + np.exp(-(mix[:, 0] + mix[:, 1] * w_head + mix[:, 2] * w_contrast
+                                     + mix[:, 3] * w_lexical)))
+        ruled = np.array([[label in hits for label in LABELS] for hits in (classify_text(w.text) for w in written)],
+                         dtype=bool)
+        caught = (w_contrast > margins) | ruled
+        # the budget is the learned tier's own: ordinary lines a rule already flags are left out of it
+        left = np.array([w.ordinary for w in written], dtype=bool) & ~ruled.any(axis=1)
+        positives = [(w_p[w_y[:, j] > 0, j], caught[w_y[:, j] > 0, j]) for j in range(len(LABELS))]
+        thresholds = spend_budget(positives, w_p[left], caught[left].any(axis=1), thresholds, lowest,
+                                  ORDINARY_BUDGET)
     model.tactic_mix, model.tactic_threshold, model.tactic_margin = mix, thresholds, margins
+
+
+def spend_budget(positives: Sequence[tuple[np.ndarray, np.ndarray]], ordinary: np.ndarray, flagged: np.ndarray,
+                 start: np.ndarray, lowest: np.ndarray, budget: float) -> np.ndarray:
+    """Lower per-tactic thresholds greedily under a budget of ordinary lines flagged.
+
+    ``positives[j]`` is ``(scores, caught)`` for the calibration lines carrying tactic ``j``: their head scores and
+    whether something else (a rule, an exemplar) already finds them; ``ordinary`` holds the head scores
+    (``n × tactics``) of ordinary lines and ``flagged`` whether something else already gives each one a tactic.
+    Each step lowers one threshold to just below the next positive not yet found, choosing the step that gains the
+    most macro recall per ordinary line newly flagged, as long as at most ``budget`` of the ordinary lines end up
+    flagged and no threshold goes below ``lowest``. Returns the new thresholds."""
+    thr = np.asarray(start, dtype=np.float64).copy()
+    flagged = np.asarray(flagged, dtype=bool) | (ordinary >= thr).any(axis=1)
+    allowed = int(budget * len(ordinary))
+    while True:
+        best: tuple[float, int, float, np.ndarray] | None = None
+        for j, (scores, caught) in enumerate(positives):
+            todo = scores[~caught & (scores < thr[j]) & (scores >= lowest[j])]
+            if not len(todo):
+                continue
+            step = float(todo.max()) - 1e-6
+            gain = float(((scores >= step) | caught).mean() - ((scores >= thr[j]) | caught).mean())
+            now = flagged | (ordinary[:, j] >= step)
+            if now.sum() > allowed:
+                continue
+            value = gain / (float(now.sum() - flagged.sum()) + 0.5)
+            if best is None or value > best[0]:
+                best = (value, j, step, now)
+        if best is None:
+            return thr.astype(np.float32)
+        _, j, step, flagged = best
+        thr[j] = step
 
 
 # -- conversations ---------------------------------------------------------------------------------------------

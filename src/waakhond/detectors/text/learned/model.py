@@ -4,11 +4,19 @@ For each line it gives
 
 - ``groom``: the logit of "an offender wrote this line" (trained on the research kit: offender lines against
   benign chat and the decoys' lines), which the conversation model aggregates per sender;
-- ``tactics``: a score per tactic with 0.5 at the decision boundary: the logistic head's probability
-  against its threshold, or the exemplar contrast against its margin (so an operator's new examples count at
-  once), whichever is stronger; thresholds and margins are chosen to keep ordinary lines quiet.
+- ``tactics``: a score per tactic with 0.5 at the decision boundary: a mix of the embedding head, the lexical
+  head and the exemplar contrast against its threshold, or the exemplar contrast alone against its margin (so
+  an operator's new examples count at once), whichever is stronger; thresholds and margins are chosen to keep
+  ordinary lines quiet.
 
-Weights live in ``weights/text-model.npz`` (numbers and vocabulary pieces only) with a JSON card beside it.
+Two heads per tactic because they fail differently. The **embedding head** reads meaning through the distilled
+embedding and carries what the kit teaches (English offender lines) into other languages. The **lexical head**
+reads which sentence pieces a line holds ("v-bucks", "geschenkkarte", "sturmfrei") as well as its embedding; it
+is trained on the written lines only (four languages, many registers; not on the kit, whose benign chat differs
+in style from its offender chat), so it knows the words of each language the embedding averages away.
+
+Weights live in ``weights/`` (``embedding.npz``, ``heads.npz``: numbers and vocabulary pieces only) with a JSON
+card beside them.
 """
 
 from __future__ import annotations
@@ -44,28 +52,57 @@ class TextModel:
     groom_b: float
     tactic_w: np.ndarray  # (12, d)
     tactic_b: np.ndarray  # (12,)
-    #: per tactic: [bias, weight of the head's logit, weight of the exemplar contrast]
-    tactic_mix: np.ndarray  # (12, 3)
+    #: per tactic: [bias, weight of the embedding head's logit, of the exemplar contrast, of the lexical head's logit]
+    tactic_mix: np.ndarray  # (12, 4)
     tactic_threshold: np.ndarray  # (12,) on the head's probability
     conversation: dict[str, float]
     meta: dict[str, Any]
     index: ExemplarIndex | None = None
     #: (12,) cosine margin by which the nearest positive example must beat the nearest negative one
     tactic_margin: np.ndarray = field(default_factory=lambda: np.full(len(LABELS), 0.1, dtype=np.float32))
+    #: lexical heads: a weight per vocabulary piece and tactic (``pieces × 12``), embedding weights and biases
+    lex_pieces: np.ndarray | None = None
+    lex_w: np.ndarray | None = None
+    lex_b: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.tactic_mix.shape[1] == 3:  # a model from before the lexical heads
+            self.tactic_mix = np.column_stack([self.tactic_mix, np.zeros(len(self.tactic_mix), np.float32)])
 
     def with_exemplars(self, exemplars: Exemplars) -> TextModel:
         self.index = ExemplarIndex(exemplars, self.embedding)
         return self
 
     def score_plain(self, plain_texts: Sequence[str]) -> LineScores:
-        x = self.embedding.embed_plain(plain_texts)
-        return self.score_vectors(x)
+        rows = self.embedding.ids(plain_texts)
+        x = self.embedding.embed_ids(rows)
+        return self.score_vectors(x, self.lexical(rows, x))
 
-    def score_vectors(self, x: np.ndarray) -> LineScores:
+    def lexical(self, rows: Sequence[Sequence[int]], x: np.ndarray) -> np.ndarray:
+        """The lexical heads' logits (``len × 12``) for texts given as piece ids and their vectors."""
+        if self.lex_pieces is None or self.lex_w is None or self.lex_b is None:
+            return np.zeros((len(rows), len(LABELS)), dtype=np.float32)
+        if len(rows) <= 4:
+            pieces = np.stack([self.lex_pieces[sorted(set(r))].sum(axis=0) if r else np.zeros(len(LABELS))
+                               for r in rows])
+            return (pieces + x @ self.lex_w.T + self.lex_b).astype(np.float32)
+        return self.lexical_bag(self.embedding.bag(rows), x)
+
+    def lexical_bag(self, bag: Any, x: np.ndarray) -> np.ndarray:
+        """:meth:`lexical` for texts given as a bag of pieces (:meth:`StaticEmbedding.bag`)."""
+        if self.lex_pieces is None or self.lex_w is None or self.lex_b is None:
+            return np.zeros((x.shape[0], len(LABELS)), dtype=np.float32)
+        return (np.asarray(bag @ self.lex_pieces) + x @ self.lex_w.T + self.lex_b).astype(np.float32)
+
+    def score_vectors(self, x: np.ndarray, lexical: np.ndarray | None = None) -> LineScores:
+        """Scores of lines given as vectors and, when the model has lexical heads, their logits
+        (:meth:`lexical`)."""
         groom = x @ self.groom_w + self.groom_b
         head = x @ self.tactic_w.T + self.tactic_b
         contrast = self.index.contrast(x) if self.index is not None else np.zeros_like(head)
-        z = self.tactic_mix[:, 0] + self.tactic_mix[:, 1] * head + self.tactic_mix[:, 2] * contrast
+        lex = np.zeros_like(head) if lexical is None else lexical
+        z = (self.tactic_mix[:, 0] + self.tactic_mix[:, 1] * head + self.tactic_mix[:, 2] * contrast
+             + self.tactic_mix[:, 3] * lex)
         empty = ~np.any(x, axis=1)
         # One score per tactic with 0.5 at the decision boundary: the head's logit relative to its threshold, or
         # the exemplar contrast relative to its margin (×20: 0.05 of cosine ≈ one logit unit), whichever is higher.
@@ -81,12 +118,17 @@ class TextModel:
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.embedding.save(directory / "embedding.npz")
-        np.savez_compressed(
-            directory / "heads.npz", groom_w=self.groom_w.astype(np.float32), groom_b=np.float32(self.groom_b),
-            tactic_w=self.tactic_w.astype(np.float32), tactic_b=self.tactic_b.astype(np.float32),
-            tactic_mix=self.tactic_mix.astype(np.float32), tactic_threshold=self.tactic_threshold.astype(np.float32),
-            tactic_margin=self.tactic_margin.astype(np.float32),
-        )
+        arrays: dict[str, np.ndarray] = {
+            "groom_w": self.groom_w.astype(np.float32), "groom_b": np.array(self.groom_b, dtype=np.float32),
+            "tactic_w": self.tactic_w.astype(np.float32), "tactic_b": self.tactic_b.astype(np.float32),
+            "tactic_mix": self.tactic_mix.astype(np.float32),
+            "tactic_threshold": self.tactic_threshold.astype(np.float32),
+            "tactic_margin": self.tactic_margin.astype(np.float32),
+        }
+        if self.lex_pieces is not None and self.lex_w is not None and self.lex_b is not None:
+            arrays.update(lex_pieces=self.lex_pieces.astype(np.float16), lex_w=self.lex_w.astype(np.float32),
+                          lex_b=self.lex_b.astype(np.float32))
+        np.savez_compressed(directory / "heads.npz", allow_pickle=False, **arrays)
         (directory / "model.json").write_text(
             json.dumps({"conversation": self.conversation, "labels": list(LABELS), **self.meta}, indent=2) + "\n",
             encoding="utf-8")
@@ -104,6 +146,8 @@ class TextModel:
             tactic_w=heads["tactic_w"], tactic_b=heads["tactic_b"], tactic_mix=heads["tactic_mix"],
             tactic_threshold=heads["tactic_threshold"], conversation=dict(meta.pop("conversation")),
             meta=meta, tactic_margin=heads.get("tactic_margin", np.full(len(LABELS), 0.1, dtype=np.float32)),
+            lex_pieces=heads["lex_pieces"].astype(np.float32) if "lex_pieces" in heads else None,
+            lex_w=heads.get("lex_w"), lex_b=heads.get("lex_b"),
         )
 
 
