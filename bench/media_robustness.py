@@ -16,6 +16,7 @@ sample photos a transform loses are named.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -98,8 +99,12 @@ def originals(count: int) -> list[Image.Image]:
 
 
 def unrelated_hashes(count: int) -> list[ImageHashes]:
-    """Dihedral hashes of ``count`` generated pictures (cached: generating takes a few minutes)."""
-    path = CACHE / f"unrelated-v2-{count}.txt"
+    """Dihedral hashes of ``count`` generated pictures (cached: generating takes a few minutes). The cache
+    name holds a fingerprint of what ``hash_image`` gives for the first picture, so a change to the hashing
+    computes them again instead of reading stale hashes."""
+    first = hash_image(encode(synthetic_image(1_000_000, (256, 256)), quality=90))
+    fingerprint = hashlib.sha256(" ".join(first.lookups).encode()).hexdigest()[:12]
+    path = CACHE / f"unrelated-{fingerprint}-{count}.txt"
     if path.exists():
         rows = [line.split() for line in path.read_text().splitlines()]
         return [ImageHashes(r[0], int(r[1]), "", "", tuple(r[2:10]), 256, 256, tuple(r[10:])) for r in rows]
