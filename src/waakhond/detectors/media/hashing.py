@@ -33,6 +33,9 @@ Why these choices?
 - **Margins.** A screenshot or padded repost of a picture has a PDQ hash as far from the original's as an
   unrelated picture (measured: median 104 bits), so when flat margins are found the picture inside them
   is hashed too (:func:`content_box`) and both sets of hashes are looked up.
+- **Watermarks.** Outlined text painted onto a picture (a reposter's mark, a caption) moves PDQ a lot on
+  dark or flat pictures; when a picture shows some, it is painted out and hashed too (``unmarked``,
+  :mod:`~waakhond.detectors.media.overlay`).
 - **Quality.** PDQ's quality (0–100) measures how much gradient the image has; below 50 (flat, tiny or
   nearly blank images) PDQ hashes collide a lot, so such hashes are returned but marked not matchable.
 """
@@ -47,6 +50,7 @@ from typing import NamedTuple
 import numpy as np
 from PIL import Image
 
+from waakhond.detectors.media.overlay import remove_overlay
 from waakhond.detectors.media.pdq import pdq_from_luma
 
 DEFAULT_MAX_PIXELS = 50_000_000
@@ -80,7 +84,9 @@ class ImageHashes(NamedTuple):
 
     ``trimmed`` holds the 8 dihedral hashes of the picture inside its margins when the image has margins
     of a flat colour (a screenshot's bars, letterboxing, a padded repost), else nothing: PDQ of a padded
-    copy is as far from the original as an unrelated picture, so the matcher looks up both.
+    copy is as far from the original as an unrelated picture, so the matcher looks up both. ``unmarked``
+    holds the 8 dihedral hashes of the picture with outlined text (a watermark, a caption) painted out
+    (:mod:`~waakhond.detectors.media.overlay`), when it shows some and the result is still matchable.
     """
 
     pdq: str
@@ -91,6 +97,7 @@ class ImageHashes(NamedTuple):
     width: int
     height: int
     trimmed: tuple[str, ...] = ()
+    unmarked: tuple[str, ...] = ()
 
     @property
     def matchable(self) -> bool:
@@ -99,9 +106,9 @@ class ImageHashes(NamedTuple):
 
     @property
     def lookups(self) -> tuple[str, ...]:
-        """Every PDQ hash to look up for this image: the dihedral variants, and those of the trimmed
-        picture when there is one."""
-        return self.dihedral + self.trimmed
+        """Every PDQ hash to look up for this image: the dihedral variants, and those of the trimmed and
+        of the unmarked picture when there are such."""
+        return self.dihedral + self.trimmed + self.unmarked
 
 
 def hash_image(
@@ -125,7 +132,13 @@ def hash_image(
         # the size the picture inside the margins has in the uploaded file, for PDQ's full-size filter
         inner_size = (max(1, round((bottom - top) * height / rows)), max(1, round((right - left) * width / cols)))
         trimmed, _ = _pdq(luma[top:bottom, left:right], inner_size)
-    return ImageHashes(dihedral[0], quality, md5, sha256, dihedral, width, height, trimmed)
+    unmarked: tuple[str, ...] = ()
+    painted = remove_overlay(luma)
+    if painted is not None:
+        unmarked, unmarked_quality = _pdq(painted, (height, width))
+        if unmarked_quality < MIN_QUALITY:
+            unmarked = ()
+    return ImageHashes(dihedral[0], quality, md5, sha256, dihedral, width, height, trimmed, unmarked)
 
 
 def _pdq(luma: np.ndarray, full_size: tuple[int, int]) -> tuple[tuple[str, ...], int]:
@@ -246,8 +259,10 @@ def _decode(data: bytes, max_pixels: int) -> tuple[np.ndarray, int, int]:
             )
         try:
             if im.format in ("JPEG", "MPO"):
-                # libjpeg decodes the luma channel alone, DCT-scaled to at least TARGET_SIDE on each side.
-                im.draft("L", (TARGET_SIDE, TARGET_SIDE))
+                # DCT-domain downscaling while decoding: the result is at least TARGET_SIDE on each side.
+                # (Decoding the JPEG's own luma channel alone would save 1 ms, but that luma is not clipped
+                # like the RGB a viewer shows: on saturated colours it moved hashes up to 8 bits.)
+                im.draft("RGB", (TARGET_SIDE, TARGET_SIDE))
             im.load()
             # PDQ's luminance is 0.299 R + 0.587 G + 0.114 B, what Pillow's RGB → L conversion computes
             luma = im if im.mode == "L" else (im if im.mode == "RGB" else im.convert("RGB")).convert("L")
