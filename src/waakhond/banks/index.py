@@ -363,25 +363,16 @@ class BankIndex:
                *, threshold: int | None = None) -> list[PdqHit]:
         """Every active entry of every enabled bank with one of ``roles`` within the bank's threshold (or
         ``threshold`` when given) of one of the queries."""
-        if not pdq_hexes:
-            return []
-        codes = hex_to_codes(list(pdq_hexes))
-        wanted = {str(r) for r in roles}
-        out: list[PdqHit] = []
-        with self._lock:
-            for bank_id, cfg in self.banks.items():
-                idx = self._pdq.get(bank_id)
-                if idx is None or not cfg.enabled or cfg.role not in wanted or not len(idx):
-                    continue
-                res = idx.search_arrays(codes, cfg.threshold if threshold is None else threshold)
-                out.extend(PdqHit(int(q), bank_id, int(i), int(d)) for q, i, d in
-                           zip(res.query.tolist(), res.ids.tolist(), res.distances.tolist(), strict=True))
-        return out
+        return self._search(self._pdq, pdq_hexes, roles, threshold, 1)
 
     def search_video(self, pdq_hexes: Sequence[str], roles: Iterable[str] = (BankRole.match, BankRole.allow)
                      ) -> list[PdqHit]:
         """Video entries of enabled banks with one of ``roles`` having a frame within the bank's threshold of
         one of the queries (an upload's frame hashes); ``distance`` is that frame's."""
+        return self._search(self._video, pdq_hexes, roles, None, FRAME_SLOTS)
+
+    def _search(self, indexes: dict[int, PDQIndex], pdq_hexes: Sequence[str], roles: Iterable[str],
+                threshold: int | None, per_entry: int) -> list[PdqHit]:
         if not pdq_hexes:
             return []
         codes = hex_to_codes(list(pdq_hexes))
@@ -389,11 +380,11 @@ class BankIndex:
         out: list[PdqHit] = []
         with self._lock:
             for bank_id, cfg in self.banks.items():
-                idx = self._video.get(bank_id)
+                idx = indexes.get(bank_id)
                 if idx is None or not cfg.enabled or cfg.role not in wanted or not len(idx):
                     continue
-                res = idx.search_arrays(codes, cfg.threshold)
-                out.extend(PdqHit(int(q), bank_id, int(i) // FRAME_SLOTS, int(d)) for q, i, d in
+                res = idx.search_arrays(codes, cfg.threshold if threshold is None else threshold)
+                out.extend(PdqHit(int(q), bank_id, int(i) // per_entry, int(d)) for q, i, d in
                            zip(res.query.tolist(), res.ids.tolist(), res.distances.tolist(), strict=True))
         return out
 

@@ -146,21 +146,21 @@ def _dct_and_quality(a: Any, d: Any) -> Any:
         for j in range(63):
             gradient += abs(int(((a[i, j] - a[i, j + 1]) * np.float32(100)) / np.float32(255)))
     quality = min(100, gradient // 90)
-    t = np.empty((16, 64), dtype=np.float32)
-    for i in range(16):
-        for j in range(64):
+    t = _dot_rows(d, np.ascontiguousarray(a.T))  # D · A
+    return _dot_rows(t, d), quality  # (D · A) · Dᵀ
+
+
+@njit(cache=True)
+def _dot_rows(x: Any, y: Any) -> Any:
+    """``out[i, j] = Σₖ x[i, k] · y[j, k]`` in float32, summed in ``k`` order like ``dct64To16``."""
+    out = np.empty((x.shape[0], y.shape[0]), dtype=np.float32)
+    for i in range(x.shape[0]):
+        for j in range(y.shape[0]):
             s = np.float32(0.0)
-            for k in range(64):
-                s += d[i, k] * a[k, j]
-            t[i, j] = s
-    b = np.empty((16, 16), dtype=np.float32)
-    for i in range(16):
-        for j in range(16):
-            s = np.float32(0.0)
-            for k in range(64):
-                s += t[i, k] * d[j, k]
-            b[i, j] = s
-    return b, quality
+            for k in range(x.shape[1]):
+                s += x[i, k] * y[j, k]
+            out[i, j] = s
+    return out
 
 
 _I = np.arange(16)[:, None]
