@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 import pytest
 from sqlalchemy import func, select
+from tests.conftest import at
 from typer.testing import CliRunner
 
 from waakhond.banks import BankService, ImportRejected, export_lines, export_rows, import_file
@@ -25,7 +26,6 @@ from waakhond.events import parse_event
 from waakhond.pipeline import Engine
 from waakhond.store.database import Database
 from waakhond.store.schema import EventRow, MediaEntryRow
-from tests.conftest import at
 
 CLIP = synthetic_video(21, seconds=8, fps=10, size=(320, 240))
 KNOWN = hash_video(CLIP)

@@ -78,8 +78,8 @@ def parse_hash(value: str, hash_type: str | HashType | None = None) -> tuple[Has
     A ``vpdq`` value holding frame hashes (the reference's ``frame_number,quality,pdq_hex,timestamp``
     lines, or ThreatExchange's JSON list of ``"pdq_hex,quality,timestamp"``) is checked and normalised to
     the reference's lines (:func:`~waakhond.detectors.media.video.parse_frames`); a ``vpdq`` value without
-    any 64-digit hash in it (and not a JSON list), or a ``vpdq_ref``, is a reference (a file name, an id) kept as given, at most
-    500 characters, and returned as ``vpdq_ref``."""
+    any 64-digit hash in it (and not a JSON list), or a ``vpdq_ref``, is a reference (a file name, an id)
+    kept as given, at most 500 characters, and returned as ``vpdq_ref``."""
     text = value.strip()
     if hash_type is None and ":" in text[:12]:
         prefix, rest = text.split(":", 1)
