@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import inspect
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -26,6 +27,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageOps
 
+from waakhond.detectors.media import hashing, overlay, pdq
 from waakhond.detectors.media.hashing import ImageHashes, hash_image
 from waakhond.detectors.media.index import PDQIndex, codes_from_hex
 from waakhond.detectors.media.samples import encode, sample_photos, synthetic_image
@@ -119,11 +121,11 @@ def originals(count: int) -> list[Image.Image]:
 
 
 def unrelated_hashes(count: int) -> list[ImageHashes]:
-    """Dihedral hashes of ``count`` generated pictures (cached: generating takes a few minutes). The cache
-    name holds a fingerprint of what ``hash_image`` gives for the first picture, so a change to the hashing
-    computes them again instead of reading stale hashes."""
-    first = hash_image(encode(synthetic_image(1_000_000, (256, 256)), quality=90))
-    fingerprint = hashlib.sha256(" ".join(first.lookups).encode()).hexdigest()[:12]
+    """Lookup hashes of ``count`` generated pictures (cached: generating takes a few minutes). The cache
+    name holds a fingerprint of the hashing code (the source of the modules ``hash_image`` runs), so a change
+    to the hashing computes them again instead of reading stale hashes."""
+    code = "".join(inspect.getsource(m) for m in (hashing, pdq, overlay))
+    fingerprint = hashlib.sha256(code.encode()).hexdigest()[:12]
     path = CACHE / f"unrelated-{fingerprint}-{count}.txt"
     if path.exists():
         rows = [line.split() for line in path.read_text().splitlines()]

@@ -241,14 +241,15 @@ class BankIndex:
             q = (select(MediaEntryRow.id, MediaEntryRow.bank_id, MediaEntryRow.vpdq)
                  .where(MediaEntryRow.status == EntryStatus.active.value, MediaEntryRow.vpdq.is_not(None))
                  .execution_options(yield_per=5_000))
-            videos: list[tuple[int, int, str | None, str | None, str]] = []
+            frame_ids: dict[int, list[npt.NDArray[np.int64]]] = {}
+            frame_hexes: dict[int, list[str]] = {}
             for entry_id, bank_id, vpdq in s.execute(q):
-                videos.append((entry_id, bank_id, None, vpdq, EntryStatus.active.value))
-                if len(videos) >= 5_000:
-                    self._apply(videos)
-                    videos = []
-            self._apply(videos)
-            for idx in self._video.values():
+                frames = video_lookups(vpdq or "")
+                frame_ids.setdefault(bank_id, []).append(entry_id * FRAME_SLOTS + np.arange(len(frames)))
+                frame_hexes.setdefault(bank_id, []).extend(frames)
+            for bank_id, id_parts in frame_ids.items():
+                idx = self._index_of(bank_id, video=True)
+                idx.add(np.concatenate(id_parts).astype(np.int64), hex_to_codes(frame_hexes.pop(bank_id)))
                 idx.compact()
             self.watermark, self.store_id = seq, store_id
             return n
@@ -339,15 +340,19 @@ class BankIndex:
                 idx.add(np.array([r[0] for r in live], dtype=np.int64), hex_to_codes([r[1] for r in live]))
         for bank_id, rows in videos.items():
             idx = self._index_of(bank_id, video=True)
-            slots = np.arange(FRAME_SLOTS, dtype=np.int64)
-            idx.remove(np.concatenate([r[0] * FRAME_SLOTS + slots for r in rows]))
+            gone: list[npt.NDArray[np.int64]] = []
             frame_ids: list[npt.NDArray[np.int64]] = []
             hexes: list[str] = []
             for entry_id, vpdq, status in rows:
+                frames = video_lookups(vpdq)  # an entry's hashes never change: these are the ids it has
+                ids = entry_id * FRAME_SLOTS + np.arange(len(frames), dtype=np.int64)
+                if frames and ids[0] in idx:
+                    gone.append(ids)
                 if status == EntryStatus.active.value:
-                    frames = video_lookups(vpdq)
-                    frame_ids.append(entry_id * FRAME_SLOTS + slots[: len(frames)])
+                    frame_ids.append(ids)
                     hexes.extend(frames)
+            if gone:
+                idx.remove(np.concatenate(gone))
             if hexes:
                 idx.add(np.concatenate(frame_ids), hex_to_codes(hexes))
         return n
