@@ -236,4 +236,8 @@ def test_media_events_carry_frames_only_for_videos() -> None:
     assert parse_event({**base, "media_type": "video", "vpdq": [frame]}).vpdq[0].quality == 100
     with pytest.raises(Exception, match="media_type 'video'"):
         parse_event({**base, "media_type": "image", "vpdq": [frame]})
+    with pytest.raises(Exception, match="at most 3600"):  # more than an hour of frames
+        parse_event({**base, "media_type": "video", "vpdq": [frame] * 3601})
+    with pytest.raises(Exception, match="pattern"):
+        parse_event({**base, "media_type": "video", "vpdq": [{**frame, "pdq": "zz"}]})
     assert FrameHash(0, 100, "0" * 64, 0.0).matchable
