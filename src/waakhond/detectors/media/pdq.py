@@ -62,10 +62,11 @@ def pdq_from_luma(luma: npt.NDArray[Any], full_size: tuple[int, int] | None = No
     return _dihedral_hex(dct), int(quality)
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=128)
 def _weights(full: int, reduced: int) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """``(64, reduced)`` weights giving PDQ's 64 samples along an axis of ``full`` pixels from ``reduced``
-    pixels, and per sample the first and last+1 pixel with a weight. Cached: picture sizes repeat."""
+    pixels, and per sample the first and last+1 pixel with a weight. Cached: picture sizes repeat (an entry
+    is 256 KiB for a 1,024-pixel side; the cache stays within tens of MiB)."""
     window = (full + 127) // 128  # computeJaroszFilterWindowSize(full, 64)
     w = np.zeros((64, full), dtype=np.float64)
     centres = ((np.arange(64) + 0.5) * full / 64).astype(np.int64)  # decimateFloat's sample positions
