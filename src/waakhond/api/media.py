@@ -328,7 +328,7 @@ def _hashes_view(h: Any) -> dict[str, Any]:
                 "height": h.height, "container": h.container, "codec": h.codec, "vpdq": frames_to_json(h.frames)}
     return {"media_type": "image", "pdq": h.pdq, "quality": h.quality, "matchable": h.matchable, "md5": h.md5,
             "sha256": h.sha256, "width": h.width, "height": h.height, "dihedral": list(h.dihedral),
-            "trimmed": list(h.trimmed), "unmarked": list(h.unmarked)}
+            "trimmed": list(h.trimmed), "unmarked": list(h.unmarked), "lookups": list(h.lookups)}
 
 
 def _check_length(request: Request, limit: int) -> None:

@@ -102,7 +102,7 @@ def hash_cmd(
                      {"file": str(f), "media_type": "image", "pdq": h.pdq, "quality": h.quality,
                       "matchable": h.matchable, "md5": h.md5, "sha256": h.sha256, "width": h.width,
                       "height": h.height, "dihedral": list(h.dihedral), "trimmed": list(h.trimmed),
-                      "unmarked": list(h.unmarked)}
+                      "unmarked": list(h.unmarked), "lookups": list(h.lookups)}
                      for f, h in results])
         return
     t = Table("file", "pdq", "quality", "md5", "size")

@@ -156,7 +156,10 @@ class VideoFrame(BaseModel):
 
 class MediaEvent(_Event):
     """An image or video upload, described by its hashes (the engine never needs the bytes in an event).
-    A video's ``vpdq`` holds its sampled frames' PDQ hashes (at most 3,600: an hour at one a second)."""
+    ``pdq_lookups`` may add the picture's other PDQ hashes to look up — its flipped and rotated variants,
+    the picture inside margins, the picture with a watermark painted out — as ``waakhond hash`` and
+    ``/v1/media/hash`` give them (``lookups``). A video's ``vpdq`` holds its sampled frames' PDQ hashes (at
+    most 3,600: an hour at one a second)."""
 
     kind: Literal["media"] = "media"
     account_id: Identifier
@@ -165,6 +168,8 @@ class MediaEvent(_Event):
     purpose: Literal["post", "profile_photo", "message_attachment", "stream_thumbnail"] = "post"
     pdq: Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$")] | None = None
     pdq_quality: int | None = Field(default=None, ge=0, le=100)
+    pdq_lookups: list[Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$")]] | None = Field(
+        default=None, max_length=32)
     md5: Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{32}$")] | None = None
     sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$")] | None = None
     vpdq: list[VideoFrame] | None = Field(default=None, max_length=3_600)

@@ -71,7 +71,7 @@ class KnownMediaDetector:
     def detect(self, event: Event, context: DetectionContext) -> Sequence[Signal]:
         if not isinstance(event, MediaEvent) or context.store is None:
             return []
-        if not (event.pdq or event.md5 or event.sha256 or event.vpdq):
+        if not (event.pdq or event.pdq_lookups or event.md5 or event.sha256 or event.vpdq):
             return []
         from waakhond.banks.flood import observe
         from waakhond.banks.index import BankIndex
@@ -83,8 +83,9 @@ class KnownMediaDetector:
         index = BankIndex.for_session(session)
         frames = [FrameHash(f.frame_number if f.frame_number is not None else n, f.quality, f.pdq.lower(), f.timestamp)
                   for n, f in enumerate(event.vpdq or ())]
-        result = match_hashes(session, index, pdq=[event.pdq] if event.pdq else [], md5=event.md5,
-                              sha256=event.sha256, quality=event.pdq_quality, video=frames)
+        pdq = list(dict.fromkeys(p.lower() for p in [*([event.pdq] if event.pdq else []), *(event.pdq_lookups or ())]))
+        result = match_hashes(session, index, pdq=pdq, md5=event.md5, sha256=event.sha256,
+                              quality=event.pdq_quality, video=frames)
         signals: list[Signal] = []
         live: list[Any] = []
         held: list[Any] = []
