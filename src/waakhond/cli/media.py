@@ -204,10 +204,10 @@ def bank_list(as_json: JsonFlag = False) -> None:
     if as_json:
         _print_json([b.as_dict() for b in banks])
         return
-    t = Table("id", "name", "role", "category", "threshold", "enabled", "entries")
+    t = Table("id", "name", "role", "category", "threshold", "video %", "enabled", "entries")
     for b in banks:
-        t.add_row(str(b.id), b.name, b.role.value, b.category, str(b.pdq_threshold), "yes" if b.enabled else "no",
-                  f"{b.entries:,}")
+        t.add_row(str(b.id), b.name, b.role.value, b.category, str(b.pdq_threshold),
+                  f"{b.vpdq_compared_pct:g} / {b.vpdq_query_pct:g}", "yes" if b.enabled else "no", f"{b.entries:,}")
     out.print(t)
 
 
