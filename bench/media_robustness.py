@@ -4,9 +4,11 @@
 
 Originals: generated pictures of various sizes plus scikit-image's shipped sample photos (when it is
 installed), stored in an index by their PDQ hash as a bank would. Each original is transformed (JPEG
-quality 30, resize to half, 5 % crop, text watermark, horizontal flip, screenshot-style padding) and the
+quality 30, resize to half, 5 % crop, text watermark, horizontal flip, screenshot-style padding; and, for
+information, a second watermark style with a drop shadow instead of an outline) and the
 copy is looked up with its own PDQ hash alone, and with all its lookup hashes (8 dihedral, plus 8 of the
-picture inside flat margins when it has some: ``ImageHashes.lookups``, what the matcher does). False
+picture inside flat margins and 8 of the picture with outlined text painted out when it has such:
+``ImageHashes.lookups``, what the matcher does). False
 matches: 10,000 unrelated generated pictures looked up (all lookup hashes) against the originals and
 against each other (about 50 million pairs). Figures are printed; nothing is asserted. The target
 (recall ≥ 0.95 with all lookups, for every transform but the crop) is marked met or MISSED, and the
@@ -16,18 +18,24 @@ sample photos a transform loses are named.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import inspect
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageOps
+from PIL import Image, ImageDraw, ImageFilter, ImageOps
 
+from waakhond.detectors.media import hashing, overlay, pdq
 from waakhond.detectors.media.hashing import ImageHashes, hash_image
 from waakhond.detectors.media.index import PDQIndex, codes_from_hex
 from waakhond.detectors.media.samples import encode, sample_photos, synthetic_image
 
 CACHE = Path("var/bench")
+#: Rows printed for information: the issue sets no target for a crop, and the shadow mark is a second
+#: watermark style (the issue's is ``text_watermark``).
+NOT_TARGETS = ("crop_5pct", "shadow_watermark")
 THRESHOLD = 31
 
 
@@ -53,6 +61,20 @@ def watermark(img: Image.Image) -> Image.Image:
         stroke_width=max(1, size // 12),
         stroke_fill=(20, 20, 20),
     )
+    return out
+
+
+def watermark_shadow(img: Image.Image) -> Image.Image:
+    """Another mark, not a target (it shows whether painting out text is tied to the mark above): white
+    text with a soft dark drop shadow and no outline, in the upper left, about 5 % of the height."""
+    out = img.copy()
+    size = max(12, out.height // 20)
+    shadow = Image.new("L", out.size, 0)
+    ImageDraw.Draw(shadow).text((size + size // 10, size + size // 10), "reposted by a fan", fill=200,
+                                font_size=size)
+    shadow = shadow.filter(ImageFilter.GaussianBlur(max(1, size // 16)))
+    out.paste(Image.new("RGB", out.size, (0, 0, 0)), (0, 0), shadow)
+    ImageDraw.Draw(out).text((size, size), "reposted by a fan", fill=(250, 250, 250), font_size=size)
     return out
 
 
@@ -82,6 +104,7 @@ TRANSFORMS: dict[str, Callable[[Image.Image], bytes]] = {
     "resize_half": lambda im: encode(im.resize((im.width // 2, im.height // 2), Image.Resampling.BILINEAR)),
     "crop_5pct": lambda im: encode(crop5(im)),
     "text_watermark": lambda im: encode(watermark(im)),
+    "shadow_watermark": lambda im: encode(watermark_shadow(im)),
     "flip_horizontal": lambda im: encode(ImageOps.mirror(im)),
     "screenshot_padding": lambda im: encode(screenshot(im), "PNG"),
 }
@@ -98,8 +121,12 @@ def originals(count: int) -> list[Image.Image]:
 
 
 def unrelated_hashes(count: int) -> list[ImageHashes]:
-    """Dihedral hashes of ``count`` generated pictures (cached: generating takes a few minutes)."""
-    path = CACHE / f"unrelated-v2-{count}.txt"
+    """Lookup hashes of ``count`` generated pictures (cached: generating takes a few minutes). The cache
+    name holds a fingerprint of the hashing code (the source of the modules ``hash_image`` runs), so a change
+    to the hashing computes them again instead of reading stale hashes."""
+    code = "".join(inspect.getsource(m) for m in (hashing, pdq, overlay))
+    fingerprint = hashlib.sha256(code.encode()).hexdigest()[:12]
+    path = CACHE / f"unrelated-{fingerprint}-{count}.txt"
     if path.exists():
         rows = [line.split() for line in path.read_text().splitlines()]
         return [ImageHashes(r[0], int(r[1]), "", "", tuple(r[2:10]), 256, 256, tuple(r[10:])) for r in rows]
@@ -139,7 +166,7 @@ def main() -> None:
         hit_direct = np.array([any(m.id == i for m in direct[i]) for i in range(len(copies))])
         hit_all = np.array([(i, i) in found for i in range(len(copies))])
         dist = [bin(int(c.pdq, 16) ^ int(b.pdq, 16)).count("1") for c, b in zip(copies, bank, strict=True)]
-        target = "-" if name == "crop_5pct" else ("met" if hit_all.mean() >= 0.95 else "MISSED")
+        target = "-" if name in NOT_TARGETS else ("met" if hit_all.mean() >= 0.95 else "MISSED")
         missed = ", ".join(n for n, hit in zip(names, hit_all[:n_photos], strict=True) if not hit)
         print(
             f"{name:<20} {hit_direct.mean():>11.3f} {hit_all.mean():>15.3f}"

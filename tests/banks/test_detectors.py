@@ -111,6 +111,24 @@ def test_exact_md5_disabled_bank_thresholds_and_tombstones(db: Database, picture
     assert not any(s.name == "known_media" for s in d.signals)
 
 
+def test_pdq_lookups_in_the_event_find_a_mirrored_copy(db: Database, picture: Any) -> None:
+    """An event may carry the upload's other PDQ hashes (``hash_image(...).lookups``): a mirrored copy's
+    own PDQ is far from the banked one, its dihedral variant is not."""
+    from PIL import ImageOps
+
+    BankService(db).create_bank("b")
+    entry_id, _ = BankService(db).add_entry("b", {"pdq": picture.pdq})
+    buf = io.BytesIO()
+    ImageOps.mirror(synthetic_image(7)).save(buf, "PNG")
+    copy = hash_image(buf.getvalue())
+    engine = Engine(db)
+    [d] = engine.process([media("a", "u", pdq=copy.pdq)])
+    assert not any(s.name == "known_media" for s in d.signals)
+    [d] = engine.process([media("b", "u", pdq=copy.pdq, pdq_lookups=list(copy.lookups))])
+    [sig] = [s for s in d.signals if s.name == "known_media"]
+    assert sig.related["matches"][0]["entry_id"] == entry_id
+
+
 def test_low_quality_pdq_is_not_matched(db: Database, picture: Any) -> None:
     BankService(db).create_bank("b")
     BankService(db).add_entry("b", {"pdq": picture.pdq})

@@ -52,7 +52,7 @@ def test_hashes_every_supported_format(fmt: str) -> None:
 def test_fast_jpeg_path_stays_close_to_the_full_resolution_hash() -> None:
     for seed in range(5):
         data = encode(synthetic_image(seed, (1024, 1024)))
-        assert pdq_distance(hash_image(data).pdq, full_resolution_pdq(data)) <= 16
+        assert pdq_distance(hash_image(data).pdq, full_resolution_pdq(data)) <= 8
 
 
 def test_flipped_and_rotated_copies_match_a_dihedral_variant() -> None:
@@ -85,7 +85,7 @@ def test_margins_are_trimmed_and_hashed_too() -> None:
     assert original.trimmed == () and original.lookups == original.dihedral
     copy = hash_image(encode(padded(PICTURE), quality=80))
     assert pdq_distance(copy.pdq, original.pdq) > 31  # PDQ alone misses a padded copy
-    assert len(copy.trimmed) == 8 and copy.lookups == copy.dihedral + copy.trimmed
+    assert len(copy.trimmed) == 8 and copy.lookups == copy.dihedral + copy.trimmed + copy.unmarked
     assert min(pdq_distance(t, original.pdq) for t in copy.trimmed) <= 10
     flipped = hash_image(encode(padded(ImageOps.mirror(PICTURE)), quality=80))
     assert min(pdq_distance(t, original.pdq) for t in flipped.trimmed) <= 10

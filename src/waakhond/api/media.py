@@ -1,7 +1,9 @@
-"""``/v1/media``: hash and match pictures, manage hash banks, import and export hash lists.
+"""``/v1/media``: hash and match pictures and videos, manage hash banks, import and export hash lists.
 
-Pictures are sent as the raw request body (``curl --data-binary @photo.jpg``) or as one file in a
-``multipart/form-data`` form; they are hashed in memory and never stored. Hash lists for import are sent
+Pictures and videos are sent as the raw request body (``curl --data-binary @photo.jpg``) or as one file in
+a ``multipart/form-data`` form; they are hashed in memory and never stored. A video is recognised by its
+container's signature (MP4/MOV, WebM/MKV, AVI, MPEG-TS/PS, FLV, Ogg) and hashed with vPDQ. Hash lists for import
+are sent
 the same way and spooled to a temporary file (deleted afterwards) so a large list is never held in memory.
 Every size is checked from ``Content-Length`` before reading and again while reading.
 """
@@ -9,6 +11,7 @@ Every size is checked from ``Content-Length`` before reading and again while rea
 from __future__ import annotations
 
 import asyncio
+import json
 import tempfile
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
@@ -32,15 +35,23 @@ from waakhond.banks.index import BankIndex
 from waakhond.banks.matcher import match_hashes
 from waakhond.banks.models import BankRole, parse_hash
 from waakhond.detectors.media.hashing import MediaError, hash_image
+from waakhond.detectors.media.video import FrameHash, frames_to_json, hash_video, sniff_container
 from waakhond.events import InvalidInput, Problem
+from waakhond.events.models import VideoFrame
 
-#: Largest picture accepted by hash and match (checked before reading it all).
+#: Largest picture accepted by hash and match.
 MAX_IMAGE_BYTES = 32 * 1024 * 1024
+#: Largest upload accepted by hash and match (a video; checked before reading it all).
+MAX_VIDEO_BYTES = 256 * 1024 * 1024
 #: Largest hash list accepted by import (spooled to disk; 1 M PDQ lines are about 65 MB).
 MAX_IMPORT_BYTES = 1024 * 1024 * 1024
 _BINARY = {"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
                        "multipart/form-data": {"schema": {"type": "object", "properties": {
                            "file": {"type": "string", "format": "binary"}}}}}}
+
+
+_COMPARED = "vPDQ: share (%) of a known video's distinct frames an upload must match"
+_QUERY = "vPDQ: share (%) of the upload's distinct frames that must match (0: it may hold other footage)"
 
 
 class BankIn(BaseModel):
@@ -50,6 +61,8 @@ class BankIn(BaseModel):
     role: Literal["match", "allow", "protected"] = "match"
     category: str | None = Field(default=None, max_length=60, description="default category of its entries")
     pdq_threshold: int = Field(default=31, ge=0, le=63, description="PDQ bits a match may differ by")
+    vpdq_compared_pct: float = Field(default=80.0, ge=0, le=100, description=_COMPARED)
+    vpdq_query_pct: float = Field(default=0.0, ge=0, le=100, description=_QUERY)
     description: str = Field(default="", max_length=2000)
 
 
@@ -58,6 +71,8 @@ class BankPatch(BaseModel):
 
     enabled: bool | None = None
     pdq_threshold: int | None = Field(default=None, ge=0, le=63)
+    vpdq_compared_pct: float | None = Field(default=None, ge=0, le=100, description=_COMPARED)
+    vpdq_query_pct: float | None = Field(default=None, ge=0, le=100, description=_QUERY)
     description: str | None = Field(default=None, max_length=2000)
     category: str | None = Field(default=None, max_length=60)
 
@@ -68,7 +83,11 @@ class EntryIn(BaseModel):
     pdq: str | None = Field(default=None, description="64 hex digits")
     md5: str | None = Field(default=None, description="32 hex digits")
     sha256: str | None = Field(default=None, description="64 hex digits")
-    vpdq_ref: str | None = Field(default=None, max_length=500, description="reference to a video's vPDQ hashes")
+    vpdq: str | list[Any] | None = Field(
+        default=None, description="a video's frame hashes: the vPDQ reference's lines (frame_number,quality,pdq_hex,"
+                                  "timestamp), ThreatExchange's list of 'pdq_hex,quality,timestamp', or frame objects")
+    vpdq_ref: str | None = Field(default=None, max_length=500,
+                                 description="a reference to a video's hashes kept elsewhere (not matched)")
     category: str | None = Field(default=None, max_length=60)
     source: str | None = Field(default=None, max_length=200, description="the list it came from")
     external_id: str | None = Field(default=None, max_length=200)
@@ -82,6 +101,7 @@ class MatchIn(BaseModel):
     pdq_quality: int | None = Field(default=None, ge=0, le=100)
     md5: str | None = None
     sha256: str | None = None
+    vpdq: list[VideoFrame] | None = Field(default=None, max_length=3600, description="a video's frames")
 
 
 def router(engine: Any) -> APIRouter:
@@ -94,17 +114,20 @@ def router(engine: Any) -> APIRouter:
     def bank_error(exc: BankError) -> HTTPException:
         return HTTPException(exc.status, str(exc))
 
-    @r.post("/hash", summary="Hash a picture (PDQ with quality, MD5, SHA-256); nothing is stored",
+    @r.post("/hash", summary="Hash a picture (PDQ with quality, MD5, SHA-256) or a video (vPDQ, MD5, SHA-256); "
+                             "nothing is stored",
+            description="A video's `vpdq` frames are what a `media` event of `media_type` `video` carries.",
             openapi_extra={"requestBody": {"required": True, **_BINARY}})
     async def hash_picture(request: Request) -> dict[str, Any]:
-        data = await _read_upload(request, MAX_IMAGE_BYTES)
+        data = await _read_upload(request, MAX_VIDEO_BYTES)
         h = await asyncio.to_thread(_hash, data)
         return _hashes_view(h)
 
-    @r.post("/match", summary="Match a picture, or its hashes, against the enabled banks",
-            description="Send the picture (raw body or multipart `file`) or JSON `{pdq, pdq_quality, md5, "
-                        "sha256}`. For a picture every dihedral variant and the picture inside flat margins "
-                        "are looked up. Nothing is stored.",
+    @r.post("/match", summary="Match a picture or a video, or their hashes, against the enabled banks",
+            description="Send the picture or video (raw body or multipart `file`) or JSON `{pdq, pdq_quality, "
+                        "md5, sha256, vpdq}`. For a picture every dihedral variant and the picture inside flat "
+                        "margins are looked up; a video's frames find the known videos sharing frames with it, "
+                        "compared whole by vPDQ with each bank's percentages. Nothing is stored.",
             openapi_extra={"requestBody": {"required": True, "content": {
                 **_BINARY["content"], "application/json": {"schema": MatchIn.model_json_schema()}}}})
     async def match(request: Request, roles: Annotated[str, Query(
@@ -127,19 +150,22 @@ def router(engine: Any) -> APIRouter:
                 raise HTTPException(422, str(exc)) from None
             except ValueError as exc:
                 raise HTTPException(422, f"invalid match request: {exc}") from None
-            if not (pdq or md5 or sha):
-                raise HTTPException(422, "give at least one of pdq, md5, sha256")
+            frames = [FrameHash(f.frame_number if f.frame_number is not None else n, f.quality, f.pdq.lower(),
+                                f.timestamp) for n, f in enumerate(q.vpdq or ())]
+            if not (pdq or md5 or sha or frames):
+                raise HTTPException(422, "give at least one of pdq, md5, sha256, vpdq")
             lookups, quality = ([pdq] if pdq else []), q.pdq_quality
         else:
-            data = await _read_upload(request, MAX_IMAGE_BYTES)
+            data = await _read_upload(request, MAX_VIDEO_BYTES)
             h = await asyncio.to_thread(_hash, data)
             out["hashes"] = _hashes_view(h)
-            lookups, quality, md5, sha = list(h.lookups), h.quality, h.md5, h.sha256
+            md5, sha = h.md5, h.sha256
+            lookups, quality, frames = ([], None, list(h.frames)) if _is_video(h) else (list(h.lookups), h.quality, [])
 
         def run() -> dict[str, Any]:
             with db.reading() as s:
                 return match_hashes(s, index, pdq=lookups, md5=md5, sha256=sha, quality=quality,
-                                    roles=wanted).as_dict()
+                                    roles=wanted, video=frames).as_dict()
 
         out.update(await asyncio.to_thread(run))
         return out
@@ -154,6 +180,7 @@ def router(engine: Any) -> APIRouter:
         try:
             return svc.create_bank(body.name, role=body.role, category=body.category,
                                    pdq_threshold=body.pdq_threshold, description=body.description,
+                                   vpdq_compared_pct=body.vpdq_compared_pct, vpdq_query_pct=body.vpdq_query_pct,
                                    created_by="api").as_dict()
         except BankError as exc:
             raise bank_error(exc) from None
@@ -165,7 +192,7 @@ def router(engine: Any) -> APIRouter:
         except BankError as exc:
             raise bank_error(exc) from None
 
-    @r.patch("/banks/{bank}", summary="Enable or disable a bank, change its threshold, category or description")
+    @r.patch("/banks/{bank}", summary="Enable or disable a bank, change its thresholds, category or description")
     def patch_bank(bank: str, body: BankPatch) -> dict[str, Any]:
         try:
             return svc.update_bank(bank, **body.model_dump(exclude_none=True)).as_dict()
@@ -188,7 +215,8 @@ def router(engine: Any) -> APIRouter:
     def add_entry(bank: str, body: EntryIn) -> Any:
         from fastapi.responses import JSONResponse
 
-        hashes = {"pdq": body.pdq, "md5": body.md5, "sha256": body.sha256, "vpdq": body.vpdq_ref}
+        vpdq = body.vpdq if body.vpdq is None or isinstance(body.vpdq, str) else json.dumps(body.vpdq)
+        hashes = {"pdq": body.pdq, "md5": body.md5, "sha256": body.sha256, "vpdq": vpdq, "vpdq_ref": body.vpdq_ref}
         try:
             entry_id, created = svc.add_entry(bank, hashes, category=body.category, source=body.source,
                                               external_id=body.external_id, added_by=body.added_by or "api")
@@ -276,16 +304,31 @@ def router(engine: Any) -> APIRouter:
 
 
 def _hash(data: bytes) -> Any:
+    """Hashes of a picture, or of a video when the bytes start like a video container."""
+    video = sniff_container(data) is not None
     try:
+        if video:
+            return hash_video(data)
+        if len(data) > MAX_IMAGE_BYTES:
+            raise HTTPException(413, f"upload too large: {len(data)} bytes, at most {MAX_IMAGE_BYTES} for a picture")
         return hash_image(data)
     except MediaError as exc:
         status = 413 if exc.reason == "too_large" else 415 if exc.reason == "unsupported" else 422
-        raise HTTPException(status, f"not a picture we can hash ({exc.reason}): {exc.message}") from None
+        what = "a video" if video else "a picture"
+        raise HTTPException(status, f"not {what} we can hash ({exc.reason}): {exc.message}") from None
+
+
+def _is_video(h: Any) -> bool:
+    return hasattr(h, "frames")
 
 
 def _hashes_view(h: Any) -> dict[str, Any]:
-    return {"pdq": h.pdq, "quality": h.quality, "matchable": h.matchable, "md5": h.md5, "sha256": h.sha256,
-            "width": h.width, "height": h.height, "dihedral": list(h.dihedral), "trimmed": list(h.trimmed)}
+    if _is_video(h):
+        return {"media_type": "video", "md5": h.md5, "sha256": h.sha256, "duration": h.duration, "width": h.width,
+                "height": h.height, "container": h.container, "codec": h.codec, "vpdq": frames_to_json(h.frames)}
+    return {"media_type": "image", "pdq": h.pdq, "quality": h.quality, "matchable": h.matchable, "md5": h.md5,
+            "sha256": h.sha256, "width": h.width, "height": h.height, "dihedral": list(h.dihedral),
+            "trimmed": list(h.trimmed), "unmarked": list(h.unmarked), "lookups": list(h.lookups)}
 
 
 def _check_length(request: Request, limit: int) -> None:

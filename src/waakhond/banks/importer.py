@@ -42,7 +42,7 @@ from typing import IO, Any
 from sqlalchemy import delete, select, update
 
 from waakhond.banks.models import ALIASES, CATEGORY_RE, EntryStatus, HashError, HashType, hash_type_of, parse_hash
-from waakhond.banks.service import BankError, find_bank, next_seq
+from waakhond.banks.service import BankError, find_bank, next_seq, vpdq_digest
 from waakhond.store.database import Database
 from waakhond.store.schema import MediaEntryRow, utcnow
 
@@ -273,21 +273,20 @@ def _object_row(obj: Any, where: str, n: int, forced: HashType | None) -> Row:
     try:
         hashes: dict[HashType, str] = {}
         type_key = next((k for k in TYPE_COLUMNS if k in keys), None)
-        value_key = next((k for k in VALUE_COLUMNS if k in keys and isinstance(keys[k], str)), None)
+        value_key = next((k for k in VALUE_COLUMNS if k in keys and isinstance(keys[k], str | list)), None)
         nested = keys.get("hashes")
         if value_key is not None:
             declared = keys.get(type_key) if type_key else None
             if declared is not None and not isinstance(declared, str):
                 raise HashError("the hash type is not a string")
-            k, v = parse_hash(keys[value_key], declared or forced)
+            value = keys[value_key]
+            k, v = parse_hash(value if isinstance(value, str) else json.dumps(value), declared or forced)
             hashes[k] = v
         elif isinstance(nested, dict):
             for name, value in nested.items():
                 if str(name).lower() in OTHER_HASHES or value in (None, ""):
                     continue
-                if not isinstance(value, str):
-                    raise HashError(f"{name}: a hash is a string")
-                k, v = parse_hash(value, str(name))
+                k, v = parse_hash(_hash_text(str(name), value), str(name))
                 hashes[k] = v
         elif isinstance(nested, list):
             for item in nested:
@@ -297,10 +296,8 @@ def _object_row(obj: Any, where: str, n: int, forced: HashType | None) -> Row:
                 hashes.update(sub.hashes)
         else:
             for name, value in keys.items():
-                if name in ALIASES and value not in (None, ""):
-                    if not isinstance(value, str):
-                        raise HashError(f"{name}: a hash is a string")
-                    k, v = parse_hash(value, ALIASES[name])
+                if name in ALIASES and value not in (None, "", []):
+                    k, v = parse_hash(_hash_text(name, value), ALIASES[name])
                     hashes[k] = v
         if not hashes:
             raise HashError("no hash in this object (expected hash_type+hash, pdq/md5/sha256/vpdq keys, or 'hashes')")
@@ -310,6 +307,16 @@ def _object_row(obj: Any, where: str, n: int, forced: HashType | None) -> Row:
         return Row(n, hashes, *_meta(keys, {k: v for k, v in meta.items() if v}))
     except (HashError, ValueError) as exc:
         raise RowError(where, str(exc)) from None
+
+
+def _hash_text(name: str, value: Any) -> str:
+    """A hash value of a JSON object as text: a string, or for ``vpdq`` also a list of frames (ThreatExchange's
+    ``"pdq_hex,quality,timestamp"`` strings or ``{"pdq", "quality", "timestamp"}`` objects)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and ALIASES.get(name.strip().lower()) is HashType.vpdq:
+        return json.dumps(value)
+    raise HashError(f"{name}: a hash is a string" + (" (or, for vpdq, a list of frames)" if name == "vpdq" else ""))
 
 
 def _jsonl(text: IO[str], forced: HashType | None) -> Iterator[Row | RowError]:
@@ -395,9 +402,9 @@ def import_file(
     now = utcnow()
     # Raw driver executemany: the ORM's per-row type processing cost 3/4 of the import time.
     stamp: Any = now if pg else now.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
-    cols = ("bank_id", "pdq", "md5", "sha256", "vpdq_ref", "status", "category", "source", "external_id",
-            "added_by", "added_at", "updated_at", "import_id", "seq", "match_count", "flood_window_count",
-            "flood_baseline")
+    cols = ("bank_id", "pdq", "md5", "sha256", "vpdq_ref", "vpdq", "vpdq_digest", "status", "category", "source",
+            "external_id", "added_by", "added_at", "updated_at", "import_id", "seq", "match_count",
+            "flood_window_count", "flood_baseline")
     mark = "%s" if pg else "?"
     sql = (f"INSERT INTO media_entries ({', '.join(cols)}) VALUES ({', '.join([mark] * len(cols))})"
            " ON CONFLICT DO NOTHING")
@@ -408,8 +415,9 @@ def import_file(
         for row in read_rows(raw, fmt=fmt, hash_type=hash_type):
             h = row.hashes
             batch.append((bank_id, h.get(HashType.pdq), h.get(HashType.md5), h.get(HashType.sha256),
-                          h.get(HashType.vpdq), pending, row.category, row.source or source, row.external_id,
-                          added_by, stamp, stamp, import_id, 0, 0, 0, 0.0))
+                          h.get(HashType.vpdq_ref), h.get(HashType.vpdq), vpdq_digest(h.get(HashType.vpdq)), pending,
+                          row.category, row.source or source, row.external_id, added_by, stamp, stamp, import_id,
+                          0, 0, 0, 0.0))
             if len(batch) >= BATCH:
                 written += _write(db, sql, batch)
                 batch = []
@@ -439,7 +447,7 @@ def _write(db: Database, sql: str, batch: list[tuple[Any, ...]]) -> int:
 
 
 # ---- exporting ---------------------------------------------------------------------------------------------
-EXPORT_COLUMNS = ("id", "pdq", "md5", "sha256", "vpdq_ref", "category", "source", "external_id", "status",
+EXPORT_COLUMNS = ("id", "pdq", "md5", "sha256", "vpdq_ref", "vpdq", "category", "source", "external_id", "status",
                   "added_by", "added_at")
 
 
@@ -461,6 +469,7 @@ def export_rows(db: Database, bank: str | int, *, include_inactive: bool = False
                 return
             for r in rows:
                 yield {"id": r.id, "pdq": r.pdq, "md5": r.md5, "sha256": r.sha256, "vpdq_ref": r.vpdq_ref,
+                       "vpdq": r.vpdq,
                        "category": r.category, "source": r.source, "external_id": r.external_id,
                        "status": r.status, "added_by": r.added_by,
                        "added_at": r.added_at.isoformat() if r.added_at else None}

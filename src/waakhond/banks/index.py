@@ -18,8 +18,11 @@ syncs from the watermark, so a restart costs reading the arrays plus the changes
 no (valid) snapshot the index is built from the store once and a snapshot is written.
 
 One index per bank rather than one for all: a disabled bank is simply not searched, each bank is searched
-at its own threshold, and the allow-list is a bank like the others. Searches and updates are serialised by
-a lock (``PDQIndex`` allows no search during an update).
+at its own threshold, and the allow-list is a bank like the others. Video entries (vPDQ) have a second
+index per bank holding each known video's distinct matchable frame hashes (``search_video``): a frame of an
+upload finds the known videos that contain a similar frame, the candidates the matcher then compares
+whole (:func:`waakhond.detectors.media.video.match_video`), as the vPDQ reference suggests. Searches and
+updates are serialised by a lock (``PDQIndex`` allows no search during an update).
 """
 
 from __future__ import annotations
@@ -39,12 +42,13 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.engine import Engine as SAEngine
 from sqlalchemy.orm import Session
 
 from waakhond.banks.models import BankRole, EntryStatus
 from waakhond.banks.service import current_seq
+from waakhond.detectors.media.hashing import MIN_QUALITY
 from waakhond.detectors.media.index import PDQIndex
 from waakhond.store.database import Database
 from waakhond.store.schema import MediaBankRow, MediaEntryRow, ProfilePhotoRow
@@ -52,7 +56,10 @@ from waakhond.store.schema import MediaBankRow, MediaEntryRow, ProfilePhotoRow
 log = logging.getLogger("waakhond.banks")
 
 SNAPSHOT_FORMAT = "waakhond-bank-index"
-SNAPSHOT_VERSION = 1
+SNAPSHOT_VERSION = 2  # 2: video frames indexed too
+#: Video entries' frames are indexed under ``entry id × FRAME_SLOTS + frame``: a hit names its entry without
+#: a lookup table. A known video holds at most ``video.MAX_FRAMES`` (3,600) frames.
+FRAME_SLOTS = 4096
 #: Changes applied at load beyond which a new snapshot is written (so the next start is fast again).
 RESNAPSHOT_AFTER = 50_000
 _CHUNK = 500_000
@@ -95,6 +102,17 @@ def hex_to_codes(hexes: Sequence[str]) -> npt.NDArray[np.uint8]:
     return np.frombuffer(bytes.fromhex("".join(hexes)), dtype=np.uint8).reshape(len(hexes), 32).copy()
 
 
+def video_lookups(vpdq: str) -> list[str]:
+    """Distinct frame hashes of quality ≥ 50 of a video entry (its ``vpdq`` lines, normalised on import):
+    what the video index holds for it, in order."""
+    hexes: dict[str, None] = {}
+    for line in vpdq.splitlines():
+        parts = line.split(",")
+        if len(parts) == 4 and int(parts[1]) >= MIN_QUALITY:
+            hexes[parts[2]] = None
+    return list(hexes)[:FRAME_SLOTS]
+
+
 def default_snapshot_dir(db: Database) -> Path | None:
     """``WAAKHOND_MEDIA_INDEX_DIR``, else ``media-index/`` beside a SQLite file; none for an in-memory store
     or PostgreSQL without the variable (the index is then built from the store at start)."""
@@ -118,6 +136,7 @@ class BankIndex:
         self.threads = threads
         self.banks: dict[int, BankConfig] = {}
         self._pdq: dict[int, PDQIndex] = {}
+        self._video: dict[int, PDQIndex] = {}  # per bank: frames of video entries
         self._photos = PDQIndex(threads=threads)
         self.watermark = -1
         self.store_id = ""
@@ -169,7 +188,8 @@ class BankIndex:
             self._load_photos(session)
             self.loaded = True
             report = LoadReport(source, self.size(), changes, time.perf_counter() - started)
-            if self.snapshot_dir is not None and ((source == "store" and report.entries) or
+            has_video = any(len(i) for i in self._video.values())
+            if self.snapshot_dir is not None and ((source == "store" and (report.entries or has_video)) or
                                                   changes >= RESNAPSHOT_AFTER):
                 try:
                     self.save_snapshot(self.snapshot_dir)
@@ -192,6 +212,7 @@ class BankIndex:
             seq, store_id = current_seq(s)
             self._read_banks(s)
             self._pdq = {}
+            self._video = {}
             ids: dict[int, list[int]] = {}
             hexes: dict[int, list[str]] = {}
             parts: dict[int, list[tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8]]]] = {}
@@ -216,6 +237,19 @@ class BankIndex:
                 all_codes = np.concatenate([c[1] for c in chunks])
                 del chunks[:]
                 idx.add(all_ids, all_codes)
+                idx.compact()
+            q = (select(MediaEntryRow.id, MediaEntryRow.bank_id, MediaEntryRow.vpdq)
+                 .where(MediaEntryRow.status == EntryStatus.active.value, MediaEntryRow.vpdq.is_not(None))
+                 .execution_options(yield_per=5_000))
+            frame_ids: dict[int, list[npt.NDArray[np.int64]]] = {}
+            frame_hexes: dict[int, list[str]] = {}
+            for entry_id, bank_id, vpdq in s.execute(q):
+                frames = video_lookups(vpdq or "")
+                frame_ids.setdefault(bank_id, []).append(entry_id * FRAME_SLOTS + np.arange(len(frames)))
+                frame_hexes.setdefault(bank_id, []).extend(frames)
+            for bank_id, id_parts in frame_ids.items():
+                idx = self._index_of(bank_id, video=True)
+                idx.add(np.concatenate(id_parts).astype(np.int64), hex_to_codes(frame_hexes.pop(bank_id)))
                 idx.compact()
             self.watermark, self.store_id = seq, store_id
             return n
@@ -242,10 +276,11 @@ class BankIndex:
         self.banks = {r.id: BankConfig(r.id, r.name, r.role, r.category, r.pdq_threshold, r.enabled)
                       for r in s.scalars(select(MediaBankRow))}
 
-    def _index_of(self, bank_id: int) -> PDQIndex:
-        idx = self._pdq.get(bank_id)
+    def _index_of(self, bank_id: int, video: bool = False) -> PDQIndex:
+        indexes = self._video if video else self._pdq
+        idx = indexes.get(bank_id)
         if idx is None:
-            idx = self._pdq[bank_id] = PDQIndex(threads=self.threads)
+            idx = indexes[bank_id] = PDQIndex(threads=self.threads)
         return idx
 
     # ---- keeping in step ----------------------------------------------------------------------------------
@@ -267,15 +302,15 @@ class BankIndex:
                 self._read_banks(s)
                 applied = 0
                 top = self.watermark
-                q = (select(MediaEntryRow.id, MediaEntryRow.bank_id, MediaEntryRow.pdq, MediaEntryRow.status,
-                            MediaEntryRow.seq)
-                     .where(MediaEntryRow.seq > self.watermark, MediaEntryRow.pdq.is_not(None))
+                q = (select(MediaEntryRow.id, MediaEntryRow.bank_id, MediaEntryRow.pdq, MediaEntryRow.vpdq,
+                            MediaEntryRow.status, MediaEntryRow.seq)
+                     .where(MediaEntryRow.seq > self.watermark,
+                            or_(MediaEntryRow.pdq.is_not(None), MediaEntryRow.vpdq.is_not(None)))
                      .execution_options(yield_per=50_000))
-                batch: list[tuple[int, int, str, str]] = []
-                for entry_id, bank_id, pdq, status, row_seq in s.execute(q):
+                batch: list[tuple[int, int, str | None, str | None, str]] = []
+                for entry_id, bank_id, pdq, vpdq, status, row_seq in s.execute(q):
                     top = max(top, int(row_seq))
-                    assert pdq is not None
-                    batch.append((entry_id, bank_id, pdq, status))
+                    batch.append((entry_id, bank_id, pdq, vpdq, status))
                     if len(batch) >= _CHUNK:
                         applied += self._apply(batch)
                         batch = []
@@ -285,11 +320,16 @@ class BankIndex:
 
         return int(self._session_do(session, run))
 
-    def _apply(self, batch: Iterable[tuple[int, int, str, str]]) -> int:
+    def _apply(self, batch: Iterable[tuple[int, int, str | None, str | None, str]]) -> int:
+        """Bring entries ``(id, bank id, pdq, vpdq, status)`` up to date in their bank's indexes."""
         by_bank: dict[int, list[tuple[int, str, str]]] = {}
+        videos: dict[int, list[tuple[int, str, str]]] = {}
         n = 0
-        for entry_id, bank_id, pdq, status in batch:
-            by_bank.setdefault(bank_id, []).append((entry_id, pdq, status))
+        for entry_id, bank_id, pdq, vpdq, status in batch:
+            if pdq is not None:
+                by_bank.setdefault(bank_id, []).append((entry_id, pdq, status))
+            if vpdq is not None:
+                videos.setdefault(bank_id, []).append((entry_id, vpdq, status))
             n += 1
         for bank_id, rows in by_bank.items():
             idx = self._index_of(bank_id)
@@ -298,6 +338,23 @@ class BankIndex:
             live = [r for r in rows if r[2] == EntryStatus.active.value]
             if live:
                 idx.add(np.array([r[0] for r in live], dtype=np.int64), hex_to_codes([r[1] for r in live]))
+        for bank_id, rows in videos.items():
+            idx = self._index_of(bank_id, video=True)
+            gone: list[npt.NDArray[np.int64]] = []
+            frame_ids: list[npt.NDArray[np.int64]] = []
+            hexes: list[str] = []
+            for entry_id, vpdq, status in rows:
+                frames = video_lookups(vpdq)  # an entry's hashes never change: these are the ids it has
+                ids = entry_id * FRAME_SLOTS + np.arange(len(frames), dtype=np.int64)
+                if frames and ids[0] in idx:
+                    gone.append(ids)
+                if status == EntryStatus.active.value:
+                    frame_ids.append(ids)
+                    hexes.extend(frames)
+            if gone:
+                idx.remove(np.concatenate(gone))
+            if hexes:
+                idx.add(np.concatenate(frame_ids), hex_to_codes(hexes))
         return n
 
     def add_photo(self, photo_id: int, pdq: str) -> None:
@@ -311,6 +368,16 @@ class BankIndex:
                *, threshold: int | None = None) -> list[PdqHit]:
         """Every active entry of every enabled bank with one of ``roles`` within the bank's threshold (or
         ``threshold`` when given) of one of the queries."""
+        return self._search(self._pdq, pdq_hexes, roles, threshold, 1)
+
+    def search_video(self, pdq_hexes: Sequence[str], roles: Iterable[str] = (BankRole.match, BankRole.allow)
+                     ) -> list[PdqHit]:
+        """Video entries of enabled banks with one of ``roles`` having a frame within the bank's threshold of
+        one of the queries (an upload's frame hashes); ``distance`` is that frame's."""
+        return self._search(self._video, pdq_hexes, roles, None, FRAME_SLOTS)
+
+    def _search(self, indexes: dict[int, PDQIndex], pdq_hexes: Sequence[str], roles: Iterable[str],
+                threshold: int | None, per_entry: int) -> list[PdqHit]:
         if not pdq_hexes:
             return []
         codes = hex_to_codes(list(pdq_hexes))
@@ -318,11 +385,11 @@ class BankIndex:
         out: list[PdqHit] = []
         with self._lock:
             for bank_id, cfg in self.banks.items():
-                idx = self._pdq.get(bank_id)
+                idx = indexes.get(bank_id)
                 if idx is None or not cfg.enabled or cfg.role not in wanted or not len(idx):
                     continue
                 res = idx.search_arrays(codes, cfg.threshold if threshold is None else threshold)
-                out.extend(PdqHit(int(q), bank_id, int(i), int(d)) for q, i, d in
+                out.extend(PdqHit(int(q), bank_id, int(i) // per_entry, int(d)) for q, i, d in
                            zip(res.query.tolist(), res.ids.tolist(), res.distances.tolist(), strict=True))
         return out
 
@@ -343,10 +410,13 @@ class BankIndex:
     def stats(self) -> dict[str, Any]:
         with self._lock:
             return {"watermark": self.watermark, "entries": self.size(), "profile_photos": len(self._photos),
+                    "video_frames": sum(len(i) for i in self._video.values()),
                     "banks": {cfg.name: {"indexed": len(self._pdq[b]) if b in self._pdq else 0,
+                                         "video_frames": len(self._video[b]) if b in self._video else 0,
                                          "enabled": cfg.enabled, "threshold": cfg.threshold, "role": cfg.role}
                               for b, cfg in self.banks.items()},
-                    "nbytes": sum(i.nbytes for i in self._pdq.values()) + self._photos.nbytes,
+                    "nbytes": sum(i.nbytes for i in (*self._pdq.values(), *self._video.values()))
+                    + self._photos.nbytes,
                     "last_load": self.last_load.as_dict() if self.last_load else None}
 
     # ---- snapshots ----------------------------------------------------------------------------------------
@@ -359,8 +429,10 @@ class BankIndex:
             try:
                 for bank_id, idx in self._pdq.items():
                     idx.save(tmp / f"bank-{bank_id}")
+                for bank_id, idx in self._video.items():
+                    idx.save(tmp / f"video-{bank_id}")
                 state = {"format": SNAPSHOT_FORMAT, "version": SNAPSHOT_VERSION, "store_id": self.store_id,
-                         "watermark": self.watermark, "banks": sorted(self._pdq)}
+                         "watermark": self.watermark, "banks": sorted(self._pdq), "video_banks": sorted(self._video)}
                 (tmp / "state.json").write_text(json.dumps(state, indent=1))
             except BaseException:
                 shutil.rmtree(tmp, ignore_errors=True)
@@ -386,10 +458,13 @@ class BankIndex:
         try:
             indexes = {int(b): PDQIndex.load(directory / f"bank-{b}", threads=self.threads)
                        for b in state["banks"]}
+            videos = {int(b): PDQIndex.load(directory / f"video-{b}", threads=self.threads)
+                      for b in state["video_banks"]}
         except (OSError, ValueError, KeyError) as exc:
             log.warning("media index snapshot in %s unreadable (%s): building from the store", directory, exc)
             return False
         self._pdq = indexes
+        self._video = videos
         self.watermark = int(state["watermark"])
         self.store_id = store_id
         return True

@@ -12,6 +12,13 @@ excuse a byte-identical copy of a listed one.
 
 Every entry found in the index is read back from the store before it counts (status ``active``, bank
 enabled), so an index a moment behind the store never produces a match for a removed entry.
+
+Videos. An upload's distinct frame hashes (quality ≥ 50) are looked up in the banks' video indexes; every
+known video with a frame within its bank's threshold is a *candidate*, read back from the store and
+compared whole by the vPDQ rule (:func:`~waakhond.detectors.media.video.match_video`) with its bank's
+threshold and percentages (``vpdq_compared_pct``, default 80 %; ``vpdq_query_pct``, default 0 %). A
+match has ``hash_type`` ``vpdq``, both percentages, and as ``distance`` the closest frame's. Near-duplicate
+matches (PDQ, vPDQ) are suppressed by any allow-list match; exact ones (MD5, SHA-256) only by exact ones.
 """
 
 from __future__ import annotations
@@ -25,9 +32,13 @@ from sqlalchemy.orm import Session
 
 from waakhond.banks.index import BankIndex
 from waakhond.banks.models import BankRole, EntryStatus
+from waakhond.detectors.media.video import FrameHash, from_vpdq_lines, match_video
 from waakhond.store.schema import MediaBankRow, MediaEntryRow
 
 MIN_QUALITY = 50
+#: Known videos compared whole per upload at most (those sharing the most frames with it first).
+MAX_VIDEO_CANDIDATES = 200
+NEAR = ("pdq", "vpdq")  # near-duplicate hash types; md5 and sha256 are exact
 
 
 @dataclass(frozen=True)
@@ -36,24 +47,29 @@ class BankMatch:
     bank: str
     role: str
     entry_id: int
-    hash_type: str  # pdq, md5 or sha256: what matched
-    distance: int  # PDQ bits apart; 0 for an exact match
+    hash_type: str  # pdq, md5, sha256 or vpdq: what matched
+    distance: int  # PDQ bits apart (for vpdq: of the closest frame); 0 for an exact match
     threshold: int
     category: str
     source: str | None
     external_id: str | None
     quarantined: bool
     query: int = 0  # which of the PDQ queries matched (dihedral variant, trimmed picture)
+    compared_pct: float | None = None  # vpdq: share of the known video's distinct frames matched
+    query_pct: float | None = None  # vpdq: share of the upload's distinct frames matched
 
     @property
     def exact(self) -> bool:
-        return self.hash_type != "pdq" or self.distance == 0
+        return self.hash_type not in NEAR or (self.hash_type == "pdq" and self.distance == 0)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"bank": self.bank, "bank_id": self.bank_id, "role": self.role, "entry_id": self.entry_id,
-                "hash_type": self.hash_type, "distance": self.distance, "threshold": self.threshold,
-                "category": self.category, "source": self.source, "external_id": self.external_id,
-                "quarantined": self.quarantined}
+        out = {"bank": self.bank, "bank_id": self.bank_id, "role": self.role, "entry_id": self.entry_id,
+               "hash_type": self.hash_type, "distance": self.distance, "threshold": self.threshold,
+               "category": self.category, "source": self.source, "external_id": self.external_id,
+               "quarantined": self.quarantined}
+        if self.hash_type == "vpdq":
+            out.update(compared_pct=self.compared_pct, query_pct=self.query_pct)
+        return out
 
 
 @dataclass
@@ -75,10 +91,11 @@ class MatchResult:
 def match_hashes(
     session: Session, index: BankIndex, *, pdq: Sequence[str] = (), md5: str | None = None,
     sha256: str | None = None, quality: int | None = None,
-    roles: Iterable[str] = (BankRole.match, BankRole.allow),
+    roles: Iterable[str] = (BankRole.match, BankRole.allow), video: Sequence[FrameHash] = (),
 ) -> MatchResult:
     """Matches of one picture, given its PDQ lookups (the hash, its dihedral variants, the trimmed picture),
-    MD5 and SHA-256, against enabled banks of ``roles``. PDQ hashes of quality under 50 are not matched."""
+    MD5 and SHA-256, or of one video, given its ``video`` frames, MD5 and SHA-256, against enabled banks of
+    ``roles``. PDQ hashes of quality under 50 are not matched."""
     index.ensure_loaded(session)
     index.sync(session)
     wanted = {str(r) for r in roles}
@@ -92,6 +109,13 @@ def match_hashes(
         prev = best.get(hit.entry_id)
         if prev is None or hit.distance < prev[1]:
             best[hit.entry_id] = ("pdq", hit.distance, hit.query)
+    frames = [f for f in video if f.quality >= MIN_QUALITY]
+    shared: dict[int, int] = {}  # video entry id → frames of the upload with a close frame in it
+    closest: dict[int, int] = {}
+    for hit in index.search_video(list(dict.fromkeys(f.pdq.lower() for f in frames)), wanted):
+        shared[hit.entry_id] = shared.get(hit.entry_id, 0) + 1
+        closest[hit.entry_id] = min(hit.distance, closest.get(hit.entry_id, 256))
+    candidates = sorted(shared, key=lambda e: (-shared[e], e))[:MAX_VIDEO_CANDIDATES]
     exact_conds = []
     if md5:
         exact_conds.append(MediaEntryRow.md5 == md5.lower())
@@ -106,7 +130,7 @@ def match_hashes(
             rows[entry.id] = (entry, bank)
             kind = "sha256" if sha256 and entry.sha256 == sha256.lower() else "md5"
             best[entry.id] = (kind, 0, 0)
-    missing = [i for i in best if i not in rows]
+    missing = [i for i in (*best, *candidates) if i not in rows]
     for lo in range(0, len(missing), 500):
         for entry, bank in session.execute(base.where(MediaEntryRow.id.in_(missing[lo:lo + 500]))):
             rows[entry.id] = (entry, bank)
@@ -120,13 +144,24 @@ def match_hashes(
         found.append(BankMatch(bank.id, bank.name, bank.role, entry.id, kind, dist, bank.pdq_threshold,
                                entry.category or bank.category, entry.source, entry.external_id,
                                entry.quarantined_at is not None, query))
-    found.sort(key=lambda m: (m.distance, m.hash_type == "pdq", m.bank_id, m.entry_id))
+    for entry_id in candidates:
+        if entry_id in best or entry_id not in rows or not rows[entry_id][0].vpdq:
+            continue  # matched exactly already, or removed or disabled since the index last synced
+        entry, bank = rows[entry_id]
+        vm = match_video(frames, from_vpdq_lines(entry.vpdq or ""), distance=bank.pdq_threshold,
+                         compared_pct=bank.vpdq_compared_pct, query_pct=bank.vpdq_query_pct)
+        if vm.is_match:
+            found.append(BankMatch(bank.id, bank.name, bank.role, entry.id, "vpdq", closest[entry_id],
+                                   bank.pdq_threshold, entry.category or bank.category, entry.source,
+                                   entry.external_id, entry.quarantined_at is not None, 0, vm.compared_pct,
+                                   vm.query_pct))
+    found.sort(key=lambda m: (m.hash_type in NEAR, m.distance, -(m.compared_pct or 0), m.bank_id, m.entry_id))
     result.allowed = [m for m in found if m.role == BankRole.allow]
-    allow_exact = any(m.hash_type != "pdq" for m in result.allowed)
+    allow_exact = any(m.hash_type not in NEAR for m in result.allowed)
     for m in found:
         if m.role == BankRole.allow:
             continue
-        if result.allowed and (m.hash_type == "pdq" or allow_exact):
+        if result.allowed and (m.hash_type in NEAR or allow_exact):
             result.suppressed.append(m)
         else:
             result.matches.append(m)

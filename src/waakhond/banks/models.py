@@ -25,7 +25,8 @@ class HashType(StrEnum):
     pdq = "pdq"
     md5 = "md5"
     sha256 = "sha256"
-    vpdq = "vpdq"
+    vpdq = "vpdq"  # a video's frame hashes (matched)
+    vpdq_ref = "vpdq_ref"  # a reference to a video's hashes kept elsewhere (a file name, an id): not matched
 
 
 class BankRole(StrEnum):
@@ -49,9 +50,10 @@ ALIASES: dict[str, HashType] = {
     "pdq": HashType.pdq, "pdq_hash": HashType.pdq, "photo_pdq": HashType.pdq,
     "md5": HashType.md5, "md5_hash": HashType.md5, "md5hash": HashType.md5,
     "sha256": HashType.sha256, "sha-256": HashType.sha256, "sha_256": HashType.sha256, "sha256_hash": HashType.sha256,
-    "vpdq": HashType.vpdq, "video_pdq": HashType.vpdq, "vpdq_ref": HashType.vpdq,
+    "vpdq": HashType.vpdq, "video_pdq": HashType.vpdq, "vpdq_ref": HashType.vpdq_ref,
 }
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
+_HEX64 = re.compile(r"(?<![0-9a-fA-F])[0-9a-fA-F]{64}(?![0-9a-fA-F])")
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$")
 CATEGORY_RE = re.compile(r"^[a-z0-9_\-]{1,60}$")
 
@@ -65,14 +67,19 @@ def hash_type_of(name: str) -> HashType:
     key = name.strip().lower()
     if key in ALIASES:
         return ALIASES[key]
-    raise HashError(f"unknown hash type {name.strip()[:40]!r} (known: pdq, md5, sha256, vpdq)")
+    raise HashError(f"unknown hash type {name.strip()[:40]!r} (known: pdq, md5, sha256, vpdq, vpdq_ref)")
 
 
 def parse_hash(value: str, hash_type: str | HashType | None = None) -> tuple[HashType, str]:
     """Read one hash: ``(type, normalised value)``. The type is ``hash_type`` when given, a ``type:`` prefix
     (``pdq:…``), or found from the length (32 hex digits are MD5; 64 are ambiguous and refused without a
-    type). Hex is lower-cased; surrounding white space is ignored. vPDQ values are references (a file
-    name, an id or the hash text) kept as given, at most 500 characters."""
+    type). Hex is lower-cased; surrounding white space is ignored.
+
+    A ``vpdq`` value holding frame hashes (the reference's ``frame_number,quality,pdq_hex,timestamp``
+    lines, or ThreatExchange's JSON list of ``"pdq_hex,quality,timestamp"``) is checked and normalised to
+    the reference's lines (:func:`~waakhond.detectors.media.video.parse_frames`); a ``vpdq`` value without
+    any 64-digit hash in it (and not a JSON list), or a ``vpdq_ref``, is a reference (a file name, an id)
+    kept as given, at most 500 characters, and returned as ``vpdq_ref``."""
     text = value.strip()
     if hash_type is None and ":" in text[:12]:
         prefix, rest = text.split(":", 1)
@@ -84,10 +91,17 @@ def parse_hash(value: str, hash_type: str | HashType | None = None) -> tuple[Has
     kind = hash_type_of(hash_type) if isinstance(hash_type, str) and not isinstance(hash_type, HashType) else hash_type
     if not text:
         raise HashError("empty hash")
-    if kind is HashType.vpdq:
+    if kind is HashType.vpdq and (_HEX64.search(text) or text.startswith("[")):
+        from waakhond.detectors.media.video import parse_frames, to_vpdq_lines
+
+        try:
+            return kind, to_vpdq_lines(parse_frames(text))
+        except ValueError as exc:
+            raise HashError(f"vPDQ: {exc}") from None
+    if kind in (HashType.vpdq, HashType.vpdq_ref):
         if len(text) > 500:
             raise HashError(f"a vPDQ reference has at most 500 characters, got {len(text)}")
-        return kind, text
+        return HashType.vpdq_ref, text
     if not _HEX.match(text):
         bad = next(c for c in text if c not in "0123456789abcdefABCDEF")
         raise HashError(f"not a hex hash: {text[:20]!r}{'…' if len(text) > 20 else ''} contains {bad!r}")
@@ -103,6 +117,12 @@ def parse_hash(value: str, hash_type: str | HashType | None = None) -> tuple[Has
     if len(text) != want:
         raise HashError(f"a {kind.value} hash has {want} hex digits, got {len(text)}")
     return kind, text.lower()
+
+
+def check_pct(value: float, what: str) -> float:
+    if not 0.0 <= float(value) <= 100.0:
+        raise ValueError(f"{what} must be a percentage in 0..100, got {value}")
+    return float(value)
 
 
 def check_threshold(value: int) -> int:
@@ -121,15 +141,18 @@ class Bank:
     enabled: bool
     description: str = ""
     entries: int | None = None
+    vpdq_compared_pct: float = 80.0
+    vpdq_query_pct: float = 0.0
 
     @classmethod
     def of(cls, row: MediaBankRow, entries: int | None = None) -> Bank:
         return cls(row.id, row.name, BankRole(row.role), row.category, row.pdq_threshold, row.enabled,
-                   row.description, entries)
+                   row.description, entries, row.vpdq_compared_pct, row.vpdq_query_pct)
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "name": self.name, "role": self.role.value,
                                "category": self.category, "pdq_threshold": self.pdq_threshold,
+                               "vpdq_compared_pct": self.vpdq_compared_pct, "vpdq_query_pct": self.vpdq_query_pct,
                                "enabled": self.enabled, "description": self.description}
         if self.entries is not None:
             out["entries"] = self.entries
@@ -143,7 +166,8 @@ def entry_view(row: MediaEntryRow) -> dict[str, Any]:
         return t.isoformat() if t else None
 
     return {"id": row.id, "bank_id": row.bank_id, "pdq": row.pdq, "md5": row.md5, "sha256": row.sha256,
-            "vpdq_ref": row.vpdq_ref, "status": row.status, "category": row.category, "source": row.source,
+            "vpdq_ref": row.vpdq_ref, "vpdq_frames": row.vpdq.count("\n") if row.vpdq else None,
+            "status": row.status, "category": row.category, "source": row.source,
             "external_id": row.external_id, "added_by": row.added_by, "added_at": iso(row.added_at),
             "match_count": row.match_count, "last_match_at": iso(row.last_match_at),
             "quarantined": row.quarantined_at is not None, "quarantined_at": iso(row.quarantined_at),

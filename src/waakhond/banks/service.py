@@ -11,6 +11,7 @@ above the number it last saw (:mod:`waakhond.banks.index`), so nothing is rebuil
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -28,6 +29,7 @@ from waakhond.banks.models import (
     EntryStatus,
     HashError,
     HashType,
+    check_pct,
     check_threshold,
     entry_view,
     parse_hash,
@@ -80,7 +82,7 @@ def normalise_hashes(hashes: Mapping[str, Any]) -> dict[HashType, str]:
         kind, norm = parse_hash(value, key)
         out[kind] = norm
     if not out:
-        raise HashError("no hash given: an entry needs at least one of pdq, md5, sha256, vpdq")
+        raise HashError("no hash given: an entry needs at least one of pdq, md5, sha256, vpdq, vpdq_ref")
     return out
 
 
@@ -92,6 +94,7 @@ class BankService:
     def create_bank(
         self, name: str, *, role: str = "match", category: str | None = None,
         pdq_threshold: int = DEFAULT_PDQ_THRESHOLD, description: str = "", created_by: str | None = None,
+        vpdq_compared_pct: float = 80.0, vpdq_query_pct: float = 0.0,
     ) -> Bank:
         if not NAME_RE.match(name or ""):
             raise BankError(f"bank name {name!r}: 1-100 letters, digits, '_', '-' or '.', starting with a letter "
@@ -105,6 +108,8 @@ class BankService:
             raise BankError(f"category {cat!r}: lowercase letters, digits, '_' or '-' (at most 60)")
         try:
             threshold = check_threshold(pdq_threshold)
+            compared = check_pct(vpdq_compared_pct, "vpdq_compared_pct")
+            query = check_pct(vpdq_query_pct, "vpdq_query_pct")
         except ValueError as exc:
             raise BankError(str(exc)) from None
         now = utcnow()
@@ -113,7 +118,8 @@ class BankService:
                 if s.scalars(select(MediaBankRow.id).where(MediaBankRow.name == name)).first() is not None:
                     raise BankError(f"a bank named {name!r} exists already", 409)
                 row = MediaBankRow(name=name, role=role_v.value, category=cat, pdq_threshold=threshold,
-                                   enabled=True, description=description[:2000], created_by=created_by,
+                                   vpdq_compared_pct=compared, vpdq_query_pct=query, enabled=True,
+                                   description=description[:2000], created_by=created_by,
                                    created_at=now, updated_at=now)
                 s.add(row)
                 next_seq(s)
@@ -138,17 +144,22 @@ class BankService:
 
     def update_bank(
         self, ref: str | int, *, enabled: bool | None = None, pdq_threshold: int | None = None,
-        description: str | None = None, category: str | None = None,
+        description: str | None = None, category: str | None = None, vpdq_compared_pct: float | None = None,
+        vpdq_query_pct: float | None = None,
     ) -> Bank:
         with self.db.transaction() as s:
             row = find_bank(s, ref)
             if enabled is not None:
                 row.enabled = bool(enabled)
-            if pdq_threshold is not None:
-                try:
+            try:
+                if pdq_threshold is not None:
                     row.pdq_threshold = check_threshold(pdq_threshold)
-                except ValueError as exc:
-                    raise BankError(str(exc)) from None
+                if vpdq_compared_pct is not None:
+                    row.vpdq_compared_pct = check_pct(vpdq_compared_pct, "vpdq_compared_pct")
+                if vpdq_query_pct is not None:
+                    row.vpdq_query_pct = check_pct(vpdq_query_pct, "vpdq_query_pct")
+            except ValueError as exc:
+                raise BankError(str(exc)) from None
             if description is not None:
                 row.description = description[:2000]
             if category is not None:
@@ -181,7 +192,8 @@ class BankService:
             now = utcnow()
             row = MediaEntryRow(
                 bank_id=bank_row.id, pdq=norm.get(HashType.pdq), md5=norm.get(HashType.md5),
-                sha256=norm.get(HashType.sha256), vpdq_ref=norm.get(HashType.vpdq), status=EntryStatus.active.value,
+                sha256=norm.get(HashType.sha256), vpdq_ref=norm.get(HashType.vpdq_ref), vpdq=norm.get(HashType.vpdq),
+                vpdq_digest=vpdq_digest(norm.get(HashType.vpdq)), status=EntryStatus.active.value,
                 category=category, source=(source or None) and source[:200], external_id=(external_id or None)
                 and external_id[:200], added_by=added_by, added_at=added_at or now, updated_at=now,
                 seq=next_seq(s), match_count=0, flood_window_count=0, flood_baseline=0.0,
@@ -242,12 +254,20 @@ class BankService:
             return entry_view(row)
 
 
+def vpdq_digest(frames_text: str | None) -> str | None:
+    """SHA-256 of a video's normalised frame lines: the key that makes a video entry unique in its bank."""
+    return hashlib.sha256(frames_text.encode()).hexdigest() if frames_text else None
+
+
 def _existing_entry(s: Session, bank_id: int, norm: Mapping[HashType, str]) -> int | None:
+    keys: dict[HashType, str] = {k: v for k, v in norm.items() if k is not HashType.vpdq}
+    if HashType.vpdq in norm:
+        keys[HashType.vpdq] = vpdq_digest(norm[HashType.vpdq]) or ""
     for kind, col in ((HashType.pdq, MediaEntryRow.pdq), (HashType.md5, MediaEntryRow.md5),
-                      (HashType.sha256, MediaEntryRow.sha256)):
-        if kind in norm:
+                      (HashType.sha256, MediaEntryRow.sha256), (HashType.vpdq, MediaEntryRow.vpdq_digest)):
+        if kind in keys:
             found = s.scalars(select(MediaEntryRow.id).where(MediaEntryRow.bank_id == bank_id,
-                                                             col == norm[kind])).first()
+                                                             col == keys[kind])).first()
             if found is not None:
                 return int(found)
     return None

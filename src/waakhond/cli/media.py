@@ -1,4 +1,5 @@
-"""``waakhond hash``, ``waakhond match`` and ``waakhond bank …``: pictures and hash banks from the command line.
+"""``waakhond hash``, ``waakhond match`` and ``waakhond bank …``: pictures, videos and hash banks from the command
+line. A file is a video when it starts like a video container (MP4/MOV, WebM/MKV, AVI, MPEG-TS/PS, FLV, Ogg).
 
 ``waakhond hash --protect PHOTO…`` is how a family registers a photo without ever sending it: the hashes are
 computed on their own computer and printed as JSON Lines the platform imports into a ``protected`` bank
@@ -41,37 +42,51 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _read_picture(path: Path, max_bytes: int = 64 * 1024 * 1024) -> bytes:
+def _read_file(path: Path, max_bytes: int) -> bytes:
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise _fail(f"{path}: {size:,} bytes, more than the {max_bytes:,} a picture may have")
+            raise _fail(f"{path}: {size:,} bytes, more than the {max_bytes:,} a picture or video may have")
         return path.read_bytes()
     except OSError as exc:
         raise _fail(f"{path}: {exc.strerror or exc}") from None
 
 
 def _hash_file(path: Path) -> Any:
-    from waakhond.detectors.media.hashing import MediaError, hash_image
+    """``ImageHashes`` of a picture or ``VideoHashes`` of a video (a clear error for anything else)."""
+    from waakhond.detectors.media.hashing import DEFAULT_MAX_BYTES, MediaError, hash_image
+    from waakhond.detectors.media.video import DEFAULT_LIMITS, hash_video, sniff_container
 
+    data = _read_file(path, max(DEFAULT_MAX_BYTES, DEFAULT_LIMITS.max_bytes))
+    video = sniff_container(data) is not None
     try:
-        return hash_image(_read_picture(path))
+        return hash_video(data) if video else hash_image(data)
     except MediaError as exc:
-        raise _fail(f"{path}: not a picture we can hash ({exc.reason}): {exc.message}") from None
+        what = "a video" if video else "a picture"
+        raise _fail(f"{path}: not {what} we can hash ({exc.reason}): {exc.message}") from None
+
+
+def _is_video(h: Any) -> bool:
+    return hasattr(h, "frames")
 
 
 def hash_cmd(
-    files: Annotated[list[Path], typer.Argument(help="pictures to hash", dir_okay=False)],
+    files: Annotated[list[Path], typer.Argument(help="pictures or videos to hash", dir_okay=False)],
     protect: Annotated[bool, typer.Option(
         "--protect", help="print JSON Lines for a protected bank (import them with `waakhond bank import`); "
                           "the photo itself never leaves this computer")] = False,
     category: Annotated[str, typer.Option(help="category written with --protect")] = "protected_photo",
     as_json: JsonFlag = False,
 ) -> None:
-    """Hash pictures: PDQ with its quality, MD5 and SHA-256. Nothing is sent or stored."""
+    """Hash pictures (PDQ with its quality, MD5, SHA-256) or videos (vPDQ: PDQ of a frame a second, MD5,
+    SHA-256). Nothing is sent or stored."""
+    from waakhond.detectors.media.video import frames_to_json
+
     results = []
     for f in files:
         h = _hash_file(f)
+        if protect and _is_video(h):
+            raise _fail(f"{f}: --protect registers photos; this is a video")
         results.append((f, h))
     if protect:
         for f, h in results:
@@ -81,13 +96,23 @@ def hash_cmd(
             sys.stdout.write(orjson.dumps(line).decode() + "\n")
         return
     if as_json:
-        _print_json([{"file": str(f), "pdq": h.pdq, "quality": h.quality, "matchable": h.matchable,
-                      "md5": h.md5, "sha256": h.sha256, "width": h.width, "height": h.height,
-                      "dihedral": list(h.dihedral), "trimmed": list(h.trimmed)} for f, h in results])
+        _print_json([{"file": str(f), "media_type": "video", "md5": h.md5, "sha256": h.sha256,
+                      "duration": h.duration, "width": h.width, "height": h.height, "vpdq": frames_to_json(h.frames)}
+                     if _is_video(h) else
+                     {"file": str(f), "media_type": "image", "pdq": h.pdq, "quality": h.quality,
+                      "matchable": h.matchable, "md5": h.md5, "sha256": h.sha256, "width": h.width,
+                      "height": h.height, "dihedral": list(h.dihedral), "trimmed": list(h.trimmed),
+                      "unmarked": list(h.unmarked), "lookups": list(h.lookups)}
+                     for f, h in results])
         return
     t = Table("file", "pdq", "quality", "md5", "size")
     for f, h in results:
-        t.add_row(str(f), h.pdq, str(h.quality) + ("" if h.matchable else " (low)"), h.md5, f"{h.width}×{h.height}")
+        if _is_video(h):
+            t.add_row(str(f), f"vPDQ: {len(h.frames)} frames ({len(h.lookups)} distinct, matchable)", "", h.md5,
+                      f"{h.width}×{h.height}, {h.duration:g} s")
+        else:
+            t.add_row(str(f), h.pdq, str(h.quality) + ("" if h.matchable else " (low)"), h.md5,
+                      f"{h.width}×{h.height}")
     out.print(t)
 
 
@@ -98,22 +123,26 @@ def _db() -> Any:
 
 
 def match_cmd(
-    file: Annotated[Path, typer.Argument(help="a picture", dir_okay=False)],
+    file: Annotated[Path, typer.Argument(help="a picture or a video", dir_okay=False)],
     roles: Annotated[str, typer.Option(help="bank roles to match: match, allow, protected")] = "match,allow,protected",
     as_json: JsonFlag = False,
 ) -> None:
-    """Match a picture against the enabled banks of the store (all dihedral variants; exact MD5/SHA-256)."""
+    """Match a picture (all dihedral variants) or a video (vPDQ) against the enabled banks of the store, and
+    exact copies by MD5/SHA-256."""
     from waakhond.banks.index import BankIndex
     from waakhond.banks.matcher import match_hashes
 
     h = _hash_file(file)
     db = _db()
     index = BankIndex.shared(db)
+    video = _is_video(h)
     with db.reading() as s:
-        result = match_hashes(s, index, pdq=list(h.lookups), md5=h.md5, sha256=h.sha256, quality=h.quality,
+        result = match_hashes(s, index, pdq=[] if video else list(h.lookups), md5=h.md5, sha256=h.sha256,
+                              quality=None if video else h.quality, video=h.frames if video else (),
                               roles=[r.strip() for r in roles.split(",") if r.strip()])
     if as_json:
-        _print_json({"file": str(file), "pdq": h.pdq, "quality": h.quality, **result.as_dict()})
+        about = {"frames": len(h.frames)} if video else {"pdq": h.pdq, "quality": h.quality}
+        _print_json({"file": str(file), **about, **result.as_dict()})
         return
     rows = [(m, "") for m in result.matches] + [(m, "allow-list") for m in result.allowed] + [
         (m, "suppressed") for m in result.suppressed]
@@ -122,6 +151,8 @@ def match_cmd(
         return
     t = Table("bank", "role", "entry", "by", "distance", "category", "note")
     for m, note in rows:
+        if m.hash_type == "vpdq":
+            note = f"{m.compared_pct:g} % of its frames, {m.query_pct:g} % of this video's" + (note and f"; {note}")
         t.add_row(m.bank, m.role, str(m.entry_id), m.hash_type, str(m.distance), m.category,
                   note + (" quarantined" if m.quarantined else ""))
     out.print(t)
@@ -147,12 +178,17 @@ def bank_create(
     name: str,
     role: Annotated[str, typer.Option(help="match (known material), allow (allow-list) or protected")] = "match",
     category: Annotated[str | None, typer.Option(help="default category of its entries")] = None,
-    threshold: Annotated[int, typer.Option(help="PDQ distance threshold")] = 31,
+    threshold: Annotated[int, typer.Option(help="PDQ distance threshold (images and video frames)")] = 31,
+    video_compared_pct: Annotated[float, typer.Option(
+        help="vPDQ: share (%) of a known video's frames an upload must match")] = 80.0,
+    video_query_pct: Annotated[float, typer.Option(
+        help="vPDQ: share (%) of the upload's frames that must match (0: it may hold other footage)")] = 0.0,
     description: Annotated[str, typer.Option()] = "",
     as_json: JsonFlag = False,
 ) -> None:
     """Create a bank."""
     b = _bank_call(_svc().create_bank, name, role=role, category=category, pdq_threshold=threshold,
+                   vpdq_compared_pct=video_compared_pct, vpdq_query_pct=video_query_pct,
                    description=description, created_by="cli")
     if as_json:
         _print_json(b.as_dict())
@@ -168,10 +204,10 @@ def bank_list(as_json: JsonFlag = False) -> None:
     if as_json:
         _print_json([b.as_dict() for b in banks])
         return
-    t = Table("id", "name", "role", "category", "threshold", "enabled", "entries")
+    t = Table("id", "name", "role", "category", "threshold", "video %", "enabled", "entries")
     for b in banks:
-        t.add_row(str(b.id), b.name, b.role.value, b.category, str(b.pdq_threshold), "yes" if b.enabled else "no",
-                  f"{b.entries:,}")
+        t.add_row(str(b.id), b.name, b.role.value, b.category, str(b.pdq_threshold),
+                  f"{b.vpdq_compared_pct:g} / {b.vpdq_query_pct:g}", "yes" if b.enabled else "no", f"{b.entries:,}")
     out.print(t)
 
 
@@ -196,13 +232,23 @@ def bank_disable(name: str, as_json: JsonFlag = False) -> None:
 
 
 @bank_app.command("threshold")
-def bank_threshold(name: str, value: int, as_json: JsonFlag = False) -> None:
-    """Set a bank's PDQ distance threshold (0..63; default 31)."""
-    b = _bank_call(_svc().update_bank, name, pdq_threshold=value)
+def bank_threshold(
+    name: str,
+    value: Annotated[int | None, typer.Argument(help="PDQ distance threshold (0..63; default 31)")] = None,
+    video_compared_pct: Annotated[float | None, typer.Option(
+        help="vPDQ: share (%) of a known video's frames an upload must match (default 80)")] = None,
+    video_query_pct: Annotated[float | None, typer.Option(
+        help="vPDQ: share (%) of the upload's frames that must match (default 0)")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Set a bank's PDQ distance threshold and/or its vPDQ percentages."""
+    b = _bank_call(_svc().update_bank, name, pdq_threshold=value, vpdq_compared_pct=video_compared_pct,
+                   vpdq_query_pct=video_query_pct)
     if as_json:
         _print_json(b.as_dict())
     else:
-        out.print(f"bank {b.name}: PDQ threshold {b.pdq_threshold}")
+        out.print(f"bank {b.name}: PDQ threshold {b.pdq_threshold}; videos match at {b.vpdq_compared_pct:g} % of "
+                  f"a known video's frames and {b.vpdq_query_pct:g} % of the upload's")
 
 
 @bank_app.command("entry")

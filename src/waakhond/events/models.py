@@ -142,8 +142,24 @@ class MessageEvent(_Event):
         return self
 
 
+class VideoFrame(BaseModel):
+    """One sampled frame of a video (vPDQ: one a second), as ``waakhond hash`` and ``/v1/media/hash`` give
+    them for a video file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    pdq: Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$")]
+    quality: int = Field(ge=0, le=100)
+    timestamp: float = Field(default=0.0, ge=0)
+    frame_number: int | None = Field(default=None, ge=0)
+
+
 class MediaEvent(_Event):
-    """An image or video upload, described by its hashes (the engine never needs the bytes in an event)."""
+    """An image or video upload, described by its hashes (the engine never needs the bytes in an event).
+    ``pdq_lookups`` may add the picture's other PDQ hashes to look up — its flipped and rotated variants,
+    the picture inside margins, the picture with a watermark painted out — as ``waakhond hash`` and
+    ``/v1/media/hash`` give them (``lookups``). A video's ``vpdq`` holds its sampled frames' PDQ hashes (at
+    most 3,600: an hour at one a second)."""
 
     kind: Literal["media"] = "media"
     account_id: Identifier
@@ -152,10 +168,19 @@ class MediaEvent(_Event):
     purpose: Literal["post", "profile_photo", "message_attachment", "stream_thumbnail"] = "post"
     pdq: Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$")] | None = None
     pdq_quality: int | None = Field(default=None, ge=0, le=100)
+    pdq_lookups: list[Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$")]] | None = Field(
+        default=None, max_length=32)
     md5: Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{32}$")] | None = None
     sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$")] | None = None
+    vpdq: list[VideoFrame] | None = Field(default=None, max_length=3_600)
     recipient_ids: list[Identifier] = Field(default_factory=list, max_length=1_000)
     room_id: Identifier | None = None
+
+    @model_validator(mode="after")
+    def _vpdq_for_videos(self) -> MediaEvent:
+        if self.vpdq and self.media_type != "video":
+            raise ValueError("vpdq (frame hashes) is for media_type 'video'")
+        return self
 
 
 class ContactEvent(_Event):

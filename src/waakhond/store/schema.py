@@ -433,6 +433,10 @@ class MediaBankRow(Base):
     role: Mapped[str] = mapped_column(String(20), default="match")
     category: Mapped[str] = mapped_column(String(60), default="csam")
     pdq_threshold: Mapped[int] = mapped_column(Integer, default=31)
+    #: vPDQ: a video matches an entry when this share of the entry's distinct frames is matched …
+    vpdq_compared_pct: Mapped[float] = mapped_column(Float, default=80.0, server_default="80")
+    #: … and this share of the upload's (0: an upload may contain other footage too).
+    vpdq_query_pct: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_by: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -456,6 +460,10 @@ class MediaEntryRow(Base):
     md5: Mapped[str | None] = mapped_column(String(32))
     sha256: Mapped[str | None] = mapped_column(String(64))
     vpdq_ref: Mapped[str | None] = mapped_column(String(500))
+    #: a video's frame hashes, the vPDQ reference's lines ``frame_number,quality,pdq_hex,timestamp``
+    vpdq: Mapped[str | None] = mapped_column(Text)
+    #: SHA-256 of ``vpdq``: one entry per video and bank, so re-importing a list changes nothing
+    vpdq_digest: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(12), default="active")
     category: Mapped[str | None] = mapped_column(String(60))
     source: Mapped[str | None] = mapped_column(String(200))
@@ -477,6 +485,7 @@ class MediaEntryRow(Base):
         UniqueConstraint("bank_id", "pdq", name="uq_media_entries_bank_pdq"),
         UniqueConstraint("bank_id", "md5", name="uq_media_entries_bank_md5"),
         UniqueConstraint("bank_id", "sha256", name="uq_media_entries_bank_sha256"),
+        UniqueConstraint("bank_id", "vpdq_digest", name="uq_media_entries_bank_vpdq"),
         Index("ix_media_entries_md5", "md5"),
         Index("ix_media_entries_sha256", "sha256"),
         Index("ix_media_entries_bank_status", "bank_id", "status"),

@@ -17,10 +17,12 @@ with a short ``reason`` — it never raises anything else, whatever the bytes.
 
 Why these choices?
 
-- **Fast path.** A 1-megapixel JPEG is decoded straight at 1/2 scale (Pillow ``draft``, libjpeg's DCT
-  scaling) so PDQ works on about 512×512 pixels: about 4× less work than the full image for a hash a few
-  bits from the full-resolution one (PDQ itself downsamples to 64×64). Other formats larger than that are
-  reduced by an integer box filter first, for the same reason.
+- **Fast path.** Only the luminance is decoded (PDQ uses nothing else): a JPEG's own luma channel, at
+  reduced scale for large ones (Pillow ``draft``, libjpeg's DCT scaling, to at least 512 pixels a side), so
+  neither the colour channels nor the full-size picture are ever decoded. Other formats larger than that are
+  converted to luminance and reduced by an integer box filter. PDQ is then computed by
+  :func:`~waakhond.detectors.media.pdq.pdq_from_luma` with the *full-size* picture's filter and sample
+  positions, so the hash is the full-resolution one within a few bits (median 0 on 1-megapixel JPEGs).
 - **Dihedral.** PDQ is not invariant to flips and 90° rotations, so the 8 variants are computed here (one
   pass: PDQ derives them from the same DCT) and searched as 8 queries. That also makes EXIF orientation
   irrelevant, so it is not applied.
@@ -31,6 +33,9 @@ Why these choices?
 - **Margins.** A screenshot or padded repost of a picture has a PDQ hash as far from the original's as an
   unrelated picture (measured: median 104 bits), so when flat margins are found the picture inside them
   is hashed too (:func:`content_box`) and both sets of hashes are looked up.
+- **Watermarks.** Outlined text painted onto a picture (a reposter's mark, a caption) moves PDQ a lot on
+  dark or flat pictures; when a picture shows some, it is painted out and hashed too (``unmarked``,
+  :mod:`~waakhond.detectors.media.overlay`).
 - **Quality.** PDQ's quality (0–100) measures how much gradient the image has; below 50 (flat, tiny or
   nearly blank images) PDQ hashes collide a lot, so such hashes are returned but marked not matchable.
 """
@@ -43,8 +48,10 @@ import warnings
 from typing import NamedTuple
 
 import numpy as np
-import pdqhash
 from PIL import Image
+
+from waakhond.detectors.media.overlay import remove_overlay
+from waakhond.detectors.media.pdq import pdq_from_luma
 
 DEFAULT_MAX_PIXELS = 50_000_000
 #: Largest file accepted, in bytes (a 50-megapixel JPEG is 10–30 MB; PNGs of the same size can be larger).
@@ -77,7 +84,9 @@ class ImageHashes(NamedTuple):
 
     ``trimmed`` holds the 8 dihedral hashes of the picture inside its margins when the image has margins
     of a flat colour (a screenshot's bars, letterboxing, a padded repost), else nothing: PDQ of a padded
-    copy is as far from the original as an unrelated picture, so the matcher looks up both.
+    copy is as far from the original as an unrelated picture, so the matcher looks up both. ``unmarked``
+    holds the 8 dihedral hashes of the picture with outlined text (a watermark, a caption) painted out
+    (:mod:`~waakhond.detectors.media.overlay`), when it shows some and the result is still matchable.
     """
 
     pdq: str
@@ -88,6 +97,7 @@ class ImageHashes(NamedTuple):
     width: int
     height: int
     trimmed: tuple[str, ...] = ()
+    unmarked: tuple[str, ...] = ()
 
     @property
     def matchable(self) -> bool:
@@ -96,9 +106,9 @@ class ImageHashes(NamedTuple):
 
     @property
     def lookups(self) -> tuple[str, ...]:
-        """Every PDQ hash to look up for this image: the dihedral variants, and those of the trimmed
-        picture when there is one."""
-        return self.dihedral + self.trimmed
+        """Every PDQ hash to look up for this image: the dihedral variants, and those of the trimmed and
+        of the unmarked picture when there are such."""
+        return self.dihedral + self.trimmed + self.unmarked
 
 
 def hash_image(
@@ -112,23 +122,30 @@ def hash_image(
         raise MediaError("too_large", f"{len(data):,} bytes, limit {max_bytes:,}")
     md5 = hashlib.md5(data, usedforsecurity=False).hexdigest()
     sha256 = hashlib.sha256(data).hexdigest()
-    pixels, width, height = _decode(data, max_pixels)
-    try:
-        vectors, quality = pdqhash.compute_dihedral(pixels)
-    except Exception as exc:  # the C++ hasher has no reason to fail on valid pixels; stay total anyway
-        raise MediaError("corrupt", f"PDQ failed: {exc}") from exc
-    dihedral = tuple(_to_hex(v) for v in vectors)
+    luma, width, height = _decode(data, max_pixels)
+    dihedral, quality = _pdq(luma, (height, width))
     trimmed: tuple[str, ...] = ()
-    box = content_box(pixels)
+    box = content_box(luma)
     if box is not None:
         top, bottom, left, right = box
-        inner = np.ascontiguousarray(pixels[top:bottom, left:right])
-        try:
-            vectors, _ = pdqhash.compute_dihedral(inner)
-        except Exception as exc:
-            raise MediaError("corrupt", f"PDQ failed: {exc}") from exc
-        trimmed = tuple(_to_hex(v) for v in vectors)
-    return ImageHashes(dihedral[0], int(quality), md5, sha256, dihedral, width, height, trimmed)
+        rows, cols = luma.shape
+        # the size the picture inside the margins has in the uploaded file, for PDQ's full-size filter
+        inner_size = (max(1, round((bottom - top) * height / rows)), max(1, round((right - left) * width / cols)))
+        trimmed, _ = _pdq(luma[top:bottom, left:right], inner_size)
+    unmarked: tuple[str, ...] = ()
+    painted = remove_overlay(luma)
+    if painted is not None:
+        unmarked, unmarked_quality = _pdq(painted, (height, width))
+        if unmarked_quality < MIN_QUALITY:
+            unmarked = ()
+    return ImageHashes(dihedral[0], quality, md5, sha256, dihedral, width, height, trimmed, unmarked)
+
+
+def _pdq(luma: np.ndarray, full_size: tuple[int, int]) -> tuple[tuple[str, ...], int]:
+    try:
+        return pdq_from_luma(luma, full_size)
+    except Exception as exc:  # no reason to fail on valid pixels; stay total anyway
+        raise MediaError("corrupt", f"PDQ failed: {exc}") from exc
 
 
 def pdq_distance(a: str, b: str) -> int:
@@ -139,34 +156,39 @@ def pdq_distance(a: str, b: str) -> int:
 def content_box(pixels: np.ndarray, *, tolerance: int = 10) -> tuple[int, int, int, int] | None:
     """``(top, bottom, left, right)`` of the picture inside flat-coloured margins, or ``None`` when the
     margins are thin (under 2 % of the size) or the inside would be under a quarter of the image.
+    ``pixels`` is luminance (``rows × cols``, what :func:`hash_image` uses) or colour (``rows × cols × 3``).
 
     From each side inward, a line (row or column) is *margin* when most of its pixels are within
     ``tolerance`` of that side's background colour (the most common colour of its outermost line). The
     picture starts at the first run of consecutive non-margin lines as long as 3 % of the size: thin UI
     elements (a status bar's clock, the outline of a reply box) do not stop the trimming, the picture does.
     """
-    full_h, full_w = pixels.shape[:2]
+    if pixels.ndim == 2:
+        pixels = pixels[:, :, None]
+    full_h, full_w, channels = pixels.shape
     if full_h < 32 or full_w < 32:
         return None
     step = max(1, min(full_h, full_w) // 128)  # margins are found on a ~128-pixel sample: 1/step² the work
 
     def content_rows(lines: np.ndarray, bg: np.ndarray) -> list[bool]:
         lines = lines.astype(np.int16)
-        # channel by channel: numpy reduces a length-3 last axis slowly
+        # channel by channel: numpy reduces a short last axis slowly
         near = np.abs(lines[..., 0] - bg[0]) <= tolerance
-        near &= np.abs(lines[..., 1] - bg[1]) <= tolerance
-        near &= np.abs(lines[..., 2] - bg[2]) <= tolerance
+        for c in range(1, channels):
+            near &= np.abs(lines[..., c] - bg[c]) <= tolerance
         flags: list[bool] = (near.mean(axis=1) < 0.5).tolist()
         return flags
 
     def start(lines: np.ndarray) -> int:
-        """First line of the picture in ``lines`` (n, length, 3), found on every ``step``-th line and
-        pixel in chunks (without margins, the common case, only the first few lines are looked at), then
-        refined to the exact line."""
+        """First line of the picture in ``lines`` (n, length, channels), found on every ``step``-th line
+        and pixel in chunks (without margins, the common case, only the first few lines are looked at),
+        then refined to the exact line."""
         edge = lines[0, ::step].astype(np.int16)
         q = edge // 16
-        key = q[:, 0] * 256 + q[:, 1] * 16 + q[:, 2]
-        bg = np.median(edge[key == np.bincount(key, minlength=4096).argmax()], axis=0).astype(np.int16)
+        key = q[:, 0].copy()
+        for c in range(1, channels):
+            key = key * 16 + q[:, c]
+        bg = np.median(edge[key == np.bincount(key, minlength=16**channels).argmax()], axis=0).astype(np.int16)
         if content_rows(edge[None], bg)[0]:
             return 0  # the outermost line is not flat: no margin on this side (most pictures; 4× faster)
         sample = lines[::step, ::step]
@@ -195,7 +217,7 @@ def content_box(pixels: np.ndarray, *, tolerance: int = 10) -> tuple[int, int, i
 
 
 def _to_hex(vector: np.ndarray) -> str:
-    # pdqhash gives 256 bits, most significant first, as threatexchange writes them.
+    """``pdqhash``'s bit vector (256 bits, most significant first, as threatexchange writes them) as hex."""
     return np.packbits(np.asarray(vector, dtype=np.uint8)).tobytes().hex()
 
 
@@ -212,8 +234,8 @@ def _sniff(data: bytes) -> str | None:
 
 
 def _decode(data: bytes, max_pixels: int) -> tuple[np.ndarray, int, int]:
-    """Open, check the size from the header, decode (reduced) and return RGB pixels and the original
-    size."""
+    """Open, check the size from the header, decode the luminance (reduced) and return it with the
+    original size."""
     try:
         im = Image.open(io.BytesIO(data), formats=FORMATS)
     except Image.UnidentifiedImageError as exc:
@@ -238,19 +260,22 @@ def _decode(data: bytes, max_pixels: int) -> tuple[np.ndarray, int, int]:
         try:
             if im.format in ("JPEG", "MPO"):
                 # DCT-domain downscaling while decoding: the result is at least TARGET_SIDE on each side.
+                # (Decoding the JPEG's own luma channel alone would save 1 ms, but that luma is not clipped
+                # like the RGB a viewer shows: on saturated colours it moved hashes up to 8 bits.)
                 im.draft("RGB", (TARGET_SIDE, TARGET_SIDE))
             im.load()
-            rgb = im if im.mode == "RGB" else im.convert("RGB")
-            factor = min(rgb.size) // TARGET_SIDE
+            # PDQ's luminance is 0.299 R + 0.587 G + 0.114 B, what Pillow's RGB → L conversion computes
+            luma = im if im.mode == "L" else (im if im.mode == "RGB" else im.convert("RGB")).convert("L")
+            factor = min(luma.size) // TARGET_SIDE
             if factor >= 2:
-                rgb = rgb.reduce(factor)
-            pixels = np.ascontiguousarray(np.asarray(rgb, dtype=np.uint8))
+                luma = luma.reduce(factor)
+            pixels = np.ascontiguousarray(np.asarray(luma, dtype=np.uint8))
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             raise MediaError("too_large", str(exc)) from exc
         except MemoryError as exc:
             raise MediaError("too_large", "not enough memory to decode") from exc
         except Exception as exc:  # truncated data, bad chunks, codec errors: all the same to the caller
             raise MediaError("corrupt", f"cannot decode the image: {exc}") from exc
-    if pixels.ndim != 3 or pixels.shape[2] != 3 or min(pixels.shape[:2]) < 1:
+    if pixels.ndim != 2 or min(pixels.shape) < 1:
         raise MediaError("corrupt", f"unexpected pixel array {pixels.shape}")
     return pixels, width, height

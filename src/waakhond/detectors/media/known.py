@@ -1,15 +1,18 @@
 """Hash-bank detectors: ``known_media`` (an upload matches a bank of known material) and ``photo_reuse``
 (a profile photo is another account's photo, or a photo a family registered as protected).
 
-Both read hashes the platform sends in the event (``media``: ``pdq``/``pdq_quality``/``md5``/``sha256``;
-``account``: ``profile_photo``); the engine never needs the picture. They look banks up through the
+Both read hashes the platform sends in the event (``media``: ``pdq``/``pdq_quality``/``md5``/``sha256``, and
+for a video ``vpdq``, its sampled frames' PDQ hashes; ``account``: ``profile_photo``); the engine never needs
+the picture or the video. They look banks up through the
 pipeline's store session (``context.store``) and the process's :class:`~waakhond.banks.index.BankIndex`.
 
 Signals:
 
 ================================ ============================================================================
 ``known_media``                  a match in an enabled ``match`` bank: score 1.0 for an exact match (MD5,
-                                 SHA-256 or PDQ distance 0), falling linearly to 0.7 at the bank's threshold
+                                 SHA-256 or PDQ distance 0), falling linearly to 0.7 at the bank's threshold;
+                                 for a video matched by vPDQ, 1.0 when all of the known video's frames are
+                                 matched, down to 0.7 at the bank's ``vpdq_compared_pct``
 ``known_media_quarantined``      the same for an entry flood control has quarantined (see
                                  :mod:`waakhond.banks.flood`): the shipped policy holds the media but takes no
                                  mass action
@@ -39,6 +42,23 @@ def match_score(distance: int, threshold: int, exact: bool) -> float:
     return round(1.0 - 0.3 * min(1.0, distance / max(threshold, 1)), 4)
 
 
+def video_score(compared_pct: float, required_pct: float) -> float:
+    """1.0 when every frame of the known video is matched, linearly down to 0.7 at the bank's required
+    share (the same scale as :func:`match_score`)."""
+    if required_pct >= 100.0 or compared_pct >= 100.0:
+        return 1.0
+    return round(1.0 - 0.3 * min(1.0, (100.0 - compared_pct) / (100.0 - required_pct)), 4)
+
+
+def _score(m: Any, session: Any) -> float:
+    if m.hash_type != "vpdq":
+        return match_score(m.distance, m.threshold, m.exact)
+    from waakhond.store.schema import MediaBankRow
+
+    bank = session.get(MediaBankRow, m.bank_id)
+    return video_score(m.compared_pct or 0.0, bank.vpdq_compared_pct if bank is not None else 80.0)
+
+
 class KnownMediaDetector:
     name: ClassVar[str] = "known_media"
     reads: ClassVar[frozenset[str]] = frozenset({"media"})
@@ -51,17 +71,21 @@ class KnownMediaDetector:
     def detect(self, event: Event, context: DetectionContext) -> Sequence[Signal]:
         if not isinstance(event, MediaEvent) or context.store is None:
             return []
-        if not (event.pdq or event.md5 or event.sha256):
+        if not (event.pdq or event.pdq_lookups or event.md5 or event.sha256 or event.vpdq):
             return []
         from waakhond.banks.flood import observe
         from waakhond.banks.index import BankIndex
         from waakhond.banks.matcher import match_hashes
+        from waakhond.detectors.media.video import FrameHash
         from waakhond.store.schema import MediaEntryRow
 
         session = context.store
         index = BankIndex.for_session(session)
-        result = match_hashes(session, index, pdq=[event.pdq] if event.pdq else [], md5=event.md5,
-                              sha256=event.sha256, quality=event.pdq_quality)
+        frames = [FrameHash(f.frame_number if f.frame_number is not None else n, f.quality, f.pdq.lower(), f.timestamp)
+                  for n, f in enumerate(event.vpdq or ())]
+        pdq = list(dict.fromkeys(p.lower() for p in [*([event.pdq] if event.pdq else []), *(event.pdq_lookups or ())]))
+        result = match_hashes(session, index, pdq=pdq, md5=event.md5, sha256=event.sha256,
+                              quality=event.pdq_quality, video=frames)
         signals: list[Signal] = []
         live: list[Any] = []
         held: list[Any] = []
@@ -76,7 +100,7 @@ class KnownMediaDetector:
         if live:
             best = live[0]
             signals.append(Signal(
-                "known_media", match_score(best.distance, best.threshold, best.exact),
+                "known_media", _score(best, session),
                 _explain(best) + (f" (and {len(live) - 1} more)" if len(live) > 1 else ""),
                 related={"matches": [_related(m) for m in live[:10]], "media_id": event.media_id,
                          "uploader": event.account_id},
@@ -86,7 +110,7 @@ class KnownMediaDetector:
             best = held[0]
             case_ids = sorted({c for c in (_case_of(session, m.entry_id) for m in held) if c is not None})
             signals.append(Signal(
-                "known_media_quarantined", match_score(best.distance, best.threshold, best.exact),
+                "known_media_quarantined", _score(best, session),
                 _explain(best) + "; the entry is quarantined by flood control pending review"
                 + (" (quarantined at this upload)" if best.entry_id in newly else ""),
                 related={"matches": [{**_related(m), "quarantined": True} for m in held[:10]],
@@ -109,6 +133,9 @@ class KnownMediaDetector:
 
 
 def _how(m: Any) -> str:
+    if m.hash_type == "vpdq":
+        return (f"vPDQ: {m.compared_pct:g} % of the known video's frames and {m.query_pct:g} % of the upload's "
+                f"matched, closest frame at PDQ distance {m.distance}")
     return f"exact {m.hash_type}" if m.hash_type != "pdq" else f"PDQ distance {m.distance}"
 
 
@@ -119,8 +146,11 @@ def _explain(m: Any) -> str:
 
 
 def _related(m: Any) -> dict[str, Any]:
-    return {"bank": m.bank, "entry_id": m.entry_id, "hash_type": m.hash_type, "distance": m.distance,
-            "category": m.category, "source": m.source, "external_id": m.external_id}
+    out = {"bank": m.bank, "entry_id": m.entry_id, "hash_type": m.hash_type, "distance": m.distance,
+           "category": m.category, "source": m.source, "external_id": m.external_id}
+    if m.hash_type == "vpdq":
+        out.update(compared_pct=m.compared_pct, query_pct=m.query_pct)
+    return out
 
 
 def _case_of(session: Any, entry_id: int) -> int | None:

@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -287,6 +288,64 @@ def to_vpdq_lines(frames: Sequence[FrameHash]) -> str:
     return "".join(f"{f.frame_number},{f.quality},{f.pdq},{f.timestamp:.3f}\n" for f in frames)
 
 
+#: Most frames one known video may hold (one an hour at one a second, as ``VideoLimits`` allows uploads).
+MAX_FRAMES = 3600
+
+
+def parse_frames(value: str | Sequence[object]) -> tuple[FrameHash, ...]:
+    """Frames of a known video in any of the shapes hash lists use, checked; ``ValueError`` says what is
+    wrong. Accepted: the reference's text form (``frame_number,quality,pdq_hex,timestamp`` a line, see
+    :func:`from_vpdq_lines`); ThreatExchange's vPDQ signal, a JSON list of ``"pdq_hex,quality,timestamp"``
+    strings (given as that JSON text or as the list); or a list of ``{"pdq", "quality", "timestamp"}``
+    objects, which is what :func:`frames_to_json` writes. Frames without a number are numbered in order."""
+    items: object = value
+    if isinstance(value, str):
+        text = value.strip()
+        if not text.startswith("["):
+            frames = from_vpdq_lines(text)
+            return _check_count(frames)
+        try:
+            items = json.loads(text)
+        except ValueError as exc:
+            raise ValueError(f"not a JSON list of vPDQ frames: {exc}") from None
+    if not isinstance(items, list):
+        raise ValueError("vPDQ frames: expected a list")
+    out = []
+    for n, item in enumerate(items):
+        try:
+            if isinstance(item, str):  # ThreatExchange's compact feature: pdq_hex,quality,timestamp
+                pdq, quality, ts = (p.strip() for p in item.split(","))
+                frame = FrameHash(n, int(quality), pdq.lower(), float(ts))
+            elif isinstance(item, dict):
+                frame = FrameHash(int(item.get("frame_number", n)), int(item["quality"]), str(item["pdq"]).lower(),
+                                  float(item.get("timestamp", n)))
+            else:
+                raise ValueError
+            if len(frame.pdq) != 64 or not 0 <= frame.quality <= 100 or frame.timestamp < 0:
+                raise ValueError
+            int(frame.pdq, 16)
+        except (ValueError, KeyError, TypeError):
+            raise ValueError(f"frame {n + 1}: expected pdq_hex,quality,timestamp (or an object with pdq, quality "
+                             f"and timestamp): {str(item)[:120]!r}") from None
+        out.append(frame)
+    return _check_count(tuple(out))
+
+
+def _check_count(frames: tuple[FrameHash, ...]) -> tuple[FrameHash, ...]:
+    if not frames:
+        raise ValueError("no vPDQ frame")
+    if len(frames) > MAX_FRAMES:
+        raise ValueError(f"{len(frames):,} vPDQ frames, at most {MAX_FRAMES:,} (an hour at one a second)")
+    return frames
+
+
+def frames_to_json(frames: Iterable[FrameHash]) -> list[dict[str, object]]:
+    """Frames as JSON objects (``pdq``, ``quality``, ``timestamp``, ``frame_number``): what the API returns
+    for a video and what a ``media`` event carries in ``vpdq``."""
+    return [{"pdq": f.pdq, "quality": f.quality, "timestamp": f.timestamp, "frame_number": f.frame_number}
+            for f in frames]
+
+
 def from_vpdq_lines(text: str) -> tuple[FrameHash, ...]:
     """Parse the reference's text form (blank lines ignored); ``ValueError`` names the bad line."""
     out = []
@@ -310,15 +369,18 @@ __all__ = [
     "CONTAINERS",
     "DEFAULT_LIMITS",
     "DISTANCE",
+    "MAX_FRAMES",
     "QUERY_PCT",
     "SECONDS_PER_HASH",
     "FrameHash",
     "VideoHashes",
     "VideoLimits",
     "VideoMatch",
+    "frames_to_json",
     "from_vpdq_lines",
     "hash_video",
     "match_video",
+    "parse_frames",
     "sniff_container",
     "to_vpdq_lines",
 ]
