@@ -20,8 +20,7 @@ from hashlib import sha256
 from typing import Any
 
 import orjson
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, bindparam, select
 
 from waakhond import metrics
 from waakhond.actions import Action, ActionType, Decision, RuleHit, verdict_of
@@ -100,12 +99,12 @@ class Engine:
         with self._lock, self.db.transaction() as session:
             memory = Memory(session)
             memory.prefetch_batch(events)
-            BehaviourMemory.prefetch_batch(session, events)
-            known = _stored_digests(session, [e.id for e in events])
+            BehaviourMemory.prefetch_batch(memory, events)
+            known = _stored_digests(memory.conn, [e.id for e in events])
             fresh: dict[str, tuple[str, dict[str, Any]]] = {}  # event id → (digest, decision) in this batch
             decisions = [self._process_one(memory, event, i if len(events) > 1 else None, known, fresh)
                          for i, event in enumerate(events)]
-            memory.write_events()
+            memory.flush()
         metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
         return decisions
 
@@ -160,11 +159,11 @@ class Engine:
         conversation_id = conversation_of(event)
         conversation = memory.conversation(conversation_id) if conversation_id else None
         facts = memory.facts_for(event, conversation)
-        facts.update(moderation_facts(memory.session, event))  # watching the watchers (issue 5)
+        facts.update(moderation_facts(memory, event))  # watching the watchers (issue 5)
 
         # detectors: read the event and a snapshot of memory, emit signals
         signals: list[Signal] = []
-        behaviour = BehaviourMemory(memory.session)
+        behaviour = BehaviourMemory(memory)
         snapshot = behaviour.snapshot(event, facts)
         for detector in self.detectors:
             if event.kind in detector.reads:
@@ -338,12 +337,15 @@ class Engine:
         return int(case.id)
 
 
-def _stored_digests(session: Session, ids: list[str]) -> dict[str, str]:
-    """Digests of the events of a batch that are already stored (one query per 500 ids)."""
+_DIGESTS = select(EventRow.id, EventRow.digest).where(EventRow.id.in_(bindparam("ids", expanding=True)))
+
+
+def _stored_digests(conn: Connection, ids: list[str]) -> dict[str, str]:
+    """Digests of the events of a batch that are already stored (one query per 500 ids; the statement is built
+    once, so SQLAlchemy does not rebuild it and its cache key per batch)."""
     out: dict[str, str] = {}
     for i in range(0, len(ids), 500):
-        q = select(EventRow.id, EventRow.digest).where(EventRow.id.in_(ids[i : i + 500]))
-        out.update({row.id: row.digest for row in session.execute(q)})
+        out.update((row_id, digest) for row_id, digest in conn.execute(_DIGESTS, {"ids": ids[i : i + 500]}))
     return out
 
 
