@@ -67,6 +67,17 @@ def event_digest(payload: Mapping[str, Any]) -> str:
 
 
 @dataclass(frozen=True)
+class _Batch:
+    """What the events of one batch share: memory, the digests of already stored events, the decisions made
+    so far (event id → digest, decision) and what each detector prepared for the batch (by ``id``)."""
+
+    memory: Memory
+    known: Mapping[str, str]
+    fresh: dict[str, tuple[str, dict[str, Any]]]
+    prepared: dict[int, Any]
+
+
+@dataclass(frozen=True)
 class _Conversation:
     risk: float
     fired: bool
@@ -101,8 +112,10 @@ class Engine:
             memory.prefetch_batch(events)
             BehaviourMemory.prefetch_batch(memory, events)
             known = _stored_digests(memory.conn, [e.id for e in events])
-            fresh: dict[str, tuple[str, dict[str, Any]]] = {}  # event id → (digest, decision) in this batch
-            decisions = [self._process_one(memory, event, i if len(events) > 1 else None, known, fresh)
+            new = [e for e in events if e.id not in known]
+            batch = _Batch(memory, known, {}, {id(d): d.prepare(new) for d in self.detectors
+                                                 if hasattr(d, "prepare")})
+            decisions = [self._process_one(batch, event, i if len(events) > 1 else None)
                          for i, event in enumerate(events)]
             memory.flush()
         metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
@@ -137,10 +150,8 @@ class Engine:
             return Decision.from_dict(row.body) if row else None
 
     # ---- one event -----------------------------------------------------------------------------------------
-    def _process_one(
-        self, memory: Memory, event: Event, index: int | None, known: Mapping[str, str],
-        fresh: dict[str, tuple[str, dict[str, Any]]],
-    ) -> Decision:
+    def _process_one(self, batch: _Batch, event: Event, index: int | None) -> Decision:
+        memory, known, fresh = batch.memory, batch.known, batch.fresh
         payload = event.model_dump(mode="json")
         digest = event_digest(payload)
         if event.id in fresh:  # the same id twice in one batch
@@ -168,7 +179,7 @@ class Engine:
         for detector in self.detectors:
             if event.kind in detector.reads:
                 context = DetectionContext(facts, conversation.state if conversation else None, tuple(signals),
-                                           snapshot, memory.session)
+                                           snapshot, memory.session, batch.prepared.get(id(detector)))
                 signals.extend(detector.detect(event, context))
 
         # memory: conversation state and account/relation facts

@@ -22,13 +22,13 @@ has grooming chat in English only), and run at thousands of messages per second 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from re import _constants as _C  # type: ignore[attr-defined]
 from re import _parser  # type: ignore[attr-defined]
 from types import ModuleType
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from waakhond.detectors.base import DetectionContext, Signal, Span
 from waakhond.detectors.text.labels import LABELS, TACTICS
@@ -512,6 +512,15 @@ def stated_ages(text: str) -> list[int]:
 # -------------------------------------------------------------------------------------------------- detector
 
 
+def _text_of(event: Event) -> tuple[str, str | None] | None:
+    """The text the tactic detector reads in an event, with its language hint."""
+    if isinstance(event, MessageEvent):
+        return event.text, event.lang
+    if isinstance(event, GiftEvent) and event.note:
+        return event.note, None
+    return None
+
+
 class TacticDetector:
     """Emits one signal per grooming tactic found in a message text or a gift note.
 
@@ -525,16 +534,27 @@ class TacticDetector:
     name: ClassVar[str] = "tactics"
     reads: ClassVar[frozenset[str]] = frozenset({"message", "gift"})
 
+    def prepare(self, events: Sequence[Event]) -> dict[tuple[str, str | None], Any]:
+        """Read every text of a batch at once: the learned tier then scores the batch in one call instead of
+        one per event (each line still scored exactly as if alone). :meth:`detect` finds the results in
+        ``context.prepared``."""
+        from waakhond.detectors.text.learned.tier import read_lines
+
+        wanted = list(dict.fromkeys(t for t in map(_text_of, events) if t is not None))
+        if not wanted:
+            return {}
+        results = read_lines([t for t, _ in wanted], langs=[lang for _, lang in wanted], rows_alone=True)
+        return dict(zip(wanted, results, strict=True))
+
     def detect(self, event: Event, context: DetectionContext) -> list[Signal]:
-        if isinstance(event, MessageEvent):
-            text, lang = event.text, event.lang
-        elif isinstance(event, GiftEvent) and event.note:
-            text, lang = event.note, None
-        else:
+        found = _text_of(event)
+        if found is None:
             return []
         from waakhond.detectors.text.learned.tier import GROOMING_LANGUAGE, grooming_signal, read_lines
 
-        [result] = read_lines([text], lang)
+        result = context.prepared.get(found) if context.prepared else None
+        if result is None:
+            [result] = read_lines([found[0]], found[1])
         signals = [
             Signal(
                 name=hit.label,

@@ -69,10 +69,11 @@ class StaticEmbedding:
             return [self.tokenizer.encode(plain_texts[0], add_special_tokens=False).ids]
         return [e.ids for e in self.tokenizer.encode_batch(list(plain_texts), add_special_tokens=False)]
 
-    def embed_plain(self, plain_texts: Sequence[str]) -> np.ndarray:
-        """Vectors (``len × d``, float32, unit length or zero) for texts already passed through :func:`plain`."""
+    def embed_plain(self, plain_texts: Sequence[str], *, rows_alone: bool = False) -> np.ndarray:
+        """Vectors (``len × d``, float32, unit length or zero) for texts already passed through :func:`plain`.
+        ``rows_alone``: each vector exactly as for the text alone (no shared sparse product)."""
         rows = self.ids(plain_texts)
-        if len(rows) <= 4:  # the engine's one-message path: skip building a sparse matrix
+        if len(rows) <= 4 or rows_alone:  # the engine's path: skip building a sparse matrix
             out = np.zeros((len(rows), self.dim), dtype=np.float32)
             for k, r in enumerate(rows):
                 if r:

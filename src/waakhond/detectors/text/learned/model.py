@@ -57,14 +57,28 @@ class TextModel:
         self.index = ExemplarIndex(exemplars, self.embedding)
         return self
 
-    def score_plain(self, plain_texts: Sequence[str]) -> LineScores:
-        x = self.embedding.embed_plain(plain_texts)
-        return self.score_vectors(x)
+    def score_plain(self, plain_texts: Sequence[str], *, rows_alone: bool = False) -> LineScores:
+        """Scores for lines already passed through :func:`~waakhond.detectors.text.learned.style.plain`.
 
-    def score_vectors(self, x: np.ndarray) -> LineScores:
-        groom = x @ self.groom_w + self.groom_b
-        head = x @ self.tactic_w.T + self.tactic_b
-        contrast = self.index.contrast(x) if self.index is not None else np.zeros_like(head)
+        ``rows_alone``: score each line exactly as if it came alone (same to the last bit, whatever else is in
+        the batch), sharing only the per-call overhead; the engine scores a group of requests this way, so a
+        decision never depends on which other requests happened to share its transaction."""
+        x = self.embedding.embed_plain(plain_texts, rows_alone=rows_alone)
+        return self.score_vectors(x, rows_alone=rows_alone)
+
+    def score_vectors(self, x: np.ndarray, *, rows_alone: bool = False) -> LineScores:
+        if rows_alone:  # one matrix product per line: BLAS kernels (and their rounding) depend on the shape
+            groom = np.empty(len(x), dtype=np.result_type(x.dtype, self.groom_w.dtype))
+            head = np.empty((len(x), len(self.tactic_b)), dtype=np.result_type(x.dtype, self.tactic_w.dtype))
+            for k in range(len(x)):
+                row = x[k : k + 1]
+                groom[k] = (row @ self.groom_w + self.groom_b)[0]
+                head[k] = (row @ self.tactic_w.T + self.tactic_b)[0]
+        else:
+            groom = x @ self.groom_w + self.groom_b
+            head = x @ self.tactic_w.T + self.tactic_b
+        contrast = (self.index.contrast(x, rows_alone=rows_alone) if self.index is not None
+                    else np.zeros_like(head))
         z = self.tactic_mix[:, 0] + self.tactic_mix[:, 1] * head + self.tactic_mix[:, 2] * contrast
         empty = ~np.any(x, axis=1)
         # One score per tactic with 0.5 at the decision boundary: the head's logit relative to its threshold, or
