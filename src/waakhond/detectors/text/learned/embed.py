@@ -65,8 +65,8 @@ class StaticEmbedding:
 
     # -- embedding ---------------------------------------------------------------------------------------------
     def ids(self, plain_texts: Sequence[str]) -> list[list[int]]:
-        if len(plain_texts) == 1:
-            return [self.tokenizer.encode(plain_texts[0], add_special_tokens=False).ids]
+        if len(plain_texts) <= 64:  # encode_batch's thread pool costs more than it saves on a few short lines
+            return [self.tokenizer.encode(t, add_special_tokens=False).ids for t in plain_texts]
         return [e.ids for e in self.tokenizer.encode_batch(list(plain_texts), add_special_tokens=False)]
 
     def embed_plain(self, plain_texts: Sequence[str], *, rows_alone: bool = False) -> np.ndarray:
