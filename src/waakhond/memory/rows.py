@@ -22,9 +22,9 @@ Records are typed as the ORM class they mirror (they have exactly its attributes
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import field, make_dataclass
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection, and_, bindparam, insert, select, update
@@ -49,6 +49,8 @@ class _Table:
         self.record = _record_class(model.__name__.removesuffix("Row"), table.columns)
         self.values = attrgetter(*self.names)
         self.key = attrgetter(*self.key_names)
+        positions = [self.names.index(n) for n in self.key_names]
+        self.key_of_values = itemgetter(*positions)  # the key of a row of values in column order
         # A composite key is looked up as ``a IN (…) AND b IN (…)``, not as row values: SQLite scans the whole
         # table for ``(a, b) IN (…)``. The few extra rows this can return are real rows, and are kept.
         self.select: Executable = select(*table.columns).where(
@@ -113,14 +115,33 @@ class Rows(Generic[R]):
                 params = {f"keys_{t.key_names[0]}": chunk}
             else:
                 params = {f"keys_{n}": sorted({k[j] for k in chunk}) for j, n in enumerate(t.key_names)}
-            for values in conn.execute(t.select, params):
-                row = t.record(*values)
-                key = t.key(row)
+            for values in conn.execute(t.select, params).all():
+                key = t.key_of_values(values)
                 if key not in self.rows or self.rows[key] is None:  # never replace a row this transaction has
-                    self.rows[key] = row
-                    self._stored[key] = tuple(values)
+                    self.adopt(values)
         for k in wanted:
             self.rows.setdefault(k, None)
+
+    def adopt(self, values: Sequence[Any]) -> R:
+        """Keep a row read from the store by other means (``values`` in column order)."""
+        row: R = self._t.record(*values)
+        key = self._t.key(row)
+        self.rows[key] = row
+        self._stored[key] = tuple(values)
+        self._touched[key] = None
+        return row
+
+    def insert_now(self, conn: Connection, **values: Any) -> R:
+        """Insert a row at once, for tables whose key the store assigns (the caller needs it now)."""
+        row: R = self._t.record(**values)
+        keys = self._t.key_names
+        columns = {n: v for n, v in zip(self._t.names, self._t.values(row), strict=True)
+                   if v is not None or n not in keys}
+        key = conn.execute(self._t.insert, columns).inserted_primary_key
+        assert key is not None
+        for name, value in zip(self._t.key_names, key, strict=True):
+            setattr(row, name, value)
+        return self.adopt(self._t.values(row))
 
     def get(self, conn: Connection, key: Any) -> R | None:
         """The row for ``key`` (read from the store the first time), or ``None`` if there is none."""

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
@@ -27,7 +27,15 @@ from waakhond.events import (
 from waakhond.memory.ages import UNKNOWN, Age, age_gap, age_of
 from waakhond.memory.keys import actor_of, conversation_of, targets_of
 from waakhond.memory.rows import Rows
-from waakhond.store.schema import AccountRow, ConversationRow, DecisionRow, EventRow, RelationRow, RiskPointRow
+from waakhond.store.schema import (
+    AccountRow,
+    CaseRow,
+    ConversationRow,
+    DecisionRow,
+    EventRow,
+    RelationRow,
+    RiskPointRow,
+)
 
 R = TypeVar("R")
 
@@ -35,6 +43,13 @@ NUDGE_LANGUAGES = ("nl", "en", "de", "fr")
 
 #: Account risk halves every this many days without new evidence.
 ACCOUNT_RISK_HALF_LIFE_DAYS = 30.0
+
+# Statements built once: SQLAlchemy then finds them in its compiled cache without building a cache key each time.
+_INSERT_EVENTS = insert(EventRow)
+_INSERT_DECISIONS = insert(DecisionRow)
+_INSERT_RISK_POINTS = insert(RiskPointRow)
+_OPEN_CASE = select(*CaseRow.__table__.c).where(CaseRow.subject_key == bindparam("subject"),
+                                                 CaseRow.status == "open")
 
 
 class Memory:
@@ -52,6 +67,7 @@ class Memory:
         self._events: list[dict[str, Any]] = []
         self._decisions: list[dict[str, Any]] = []
         self._risk_points: list[dict[str, Any]] = []
+        self._open_cases: dict[str, int | None] = {}  # subject → id of its open case (None: it has none)
         # What the batch wrote becomes visible before any ORM query runs (as the ORM's autoflush would), so
         # detectors and memory that query the store within a batch see the earlier events of the same batch.
         sa_event.listen(session, "do_orm_execute", self._before_query)
@@ -82,11 +98,11 @@ class Memory:
         if self._events:
             events, decisions = self._events, self._decisions
             self._events, self._decisions = [], []
-            conn.execute(insert(EventRow), events)
-            conn.execute(insert(DecisionRow), decisions)
+            conn.execute(_INSERT_EVENTS, events)
+            conn.execute(_INSERT_DECISIONS, decisions)
         if self._risk_points:
             points, self._risk_points = self._risk_points, []
-            conn.execute(insert(RiskPointRow), points)
+            conn.execute(_INSERT_RISK_POINTS, points)
         for rows in self._tables.values():
             rows.flush(conn, everything)
 
@@ -113,6 +129,23 @@ class Memory:
         self.accounts.load(conn, ids)
         self.relations.load(conn, pairs)
         self.conversations.load(conn, conversations)
+
+    # ---- review cases --------------------------------------------------------------------------------------
+    def open_case(self, subject: str) -> CaseRow | None:
+        """The open review case about ``subject`` (``conversation:…`` or ``account:…``), or None; one query per
+        subject per batch."""
+        cases = self.rows(CaseRow)
+        if subject not in self._open_cases:
+            found = self.conn.execute(_OPEN_CASE, {"subject": subject}).first()
+            self._open_cases[subject] = cases.adopt(found).id if found is not None else None
+        case_id = self._open_cases[subject]
+        return cases.get(self.conn, case_id) if case_id is not None else None
+
+    def new_case(self, **values: Any) -> CaseRow:
+        """Open a case; it is inserted at once, since the decision names its id."""
+        case = self.rows(CaseRow).insert_now(self.conn, status="open", **values)
+        self._open_cases[case.subject_key] = case.id
+        return case
 
     # ---- reads -------------------------------------------------------------------------------------------
     def account(self, account_id: str | None) -> AccountRow | None:

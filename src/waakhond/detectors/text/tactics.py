@@ -512,6 +512,14 @@ def stated_ages(text: str) -> list[int]:
 # -------------------------------------------------------------------------------------------------- detector
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    """The tactic detector's reading of a batch's texts: results by (text, language hint), and the model used."""
+
+    lines: dict[tuple[str, str | None], Any]
+    model: Any
+
+
 def _text_of(event: Event) -> tuple[str, str | None] | None:
     """The text the tactic detector reads in an event, with its language hint."""
     if isinstance(event, MessageEvent):
@@ -534,27 +542,29 @@ class TacticDetector:
     name: ClassVar[str] = "tactics"
     reads: ClassVar[frozenset[str]] = frozenset({"message", "gift"})
 
-    def prepare(self, events: Sequence[Event]) -> dict[tuple[str, str | None], Any]:
+    def prepare(self, events: Sequence[Event]) -> _Prepared:
         """Read every text of a batch at once: the learned tier then scores the batch in one call instead of
         one per event (each line still scored exactly as if alone). :meth:`detect` finds the results in
         ``context.prepared``."""
-        from waakhond.detectors.text.learned.tier import read_lines
+        from waakhond.detectors.text.learned.tier import active, read_lines
 
+        model = active()
         wanted = list(dict.fromkeys(t for t in map(_text_of, events) if t is not None))
-        if not wanted:
-            return {}
-        results = read_lines([t for t, _ in wanted], langs=[lang for _, lang in wanted], rows_alone=True)
-        return dict(zip(wanted, results, strict=True))
+        results = read_lines([t for t, _ in wanted], langs=[lang for _, lang in wanted], model=model or False,
+                             rows_alone=True) if wanted else []
+        return _Prepared(dict(zip(wanted, results, strict=True)), model)
 
     def detect(self, event: Event, context: DetectionContext) -> list[Signal]:
         found = _text_of(event)
         if found is None:
             return []
-        from waakhond.detectors.text.learned.tier import GROOMING_LANGUAGE, grooming_signal, read_lines
+        from waakhond.detectors.text.learned.tier import GROOMING_LANGUAGE, active, grooming_signal, read_lines
 
-        result = context.prepared.get(found) if context.prepared else None
+        prepared = context.prepared if isinstance(context.prepared, _Prepared) else None
+        result = prepared.lines.get(found) if prepared is not None else None
+        model = prepared.model if prepared is not None else active()
         if result is None:
-            [result] = read_lines([found[0]], found[1])
+            [result] = read_lines([found[0]], found[1], model=model or False)
         signals = [
             Signal(
                 name=hit.label,
@@ -565,8 +575,8 @@ class TacticDetector:
             )
             for hit in sorted(result.hits.values(), key=lambda h: -h.score)
         ]
-        if result.groom is not None:
-            extra = grooming_signal(result.groom)
+        if result.groom is not None and model is not None:
+            extra = grooming_signal(result.groom, model)
             if extra is not None:
                 signals.append(Signal(GROOMING_LANGUAGE, extra[0], extra[1], related={"logit": round(result.groom, 4)},
                                       detector=self.name))
