@@ -20,7 +20,7 @@ from hashlib import sha256
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection
 
 from waakhond import metrics
 from waakhond.actions import Action, ActionType, Decision, RuleHit, verdict_of
@@ -40,6 +40,7 @@ from waakhond.events import Event, GiftEvent, InvalidInput, MessageEvent, Proble
 from waakhond.memory.accountability import moderation_facts
 from waakhond.memory.behaviour import BehaviourMemory
 from waakhond.memory.keys import actor_of, conversation_of
+from waakhond.memory.rows import CHUNK, InQuery
 from waakhond.memory.state import Memory
 from waakhond.policy import ActivePolicy, Policy
 from waakhond.store.database import Database
@@ -354,15 +355,14 @@ class Engine:
         return int(case.id)
 
 
-_DIGESTS = select(EventRow.id, EventRow.digest).where(EventRow.id.in_(bindparam("ids", expanding=True)))
+_DIGESTS = InQuery([EventRow.id, EventRow.digest], [EventRow.id])
 
 
 def _stored_digests(conn: Connection, ids: list[str]) -> dict[str, str]:
-    """Digests of the events of a batch that are already stored (one query per 500 ids; the statement is built
-    once, so SQLAlchemy does not rebuild it and its cache key per batch)."""
+    """Digests of the events of a batch that are already stored (one query per CHUNK ids)."""
     out: dict[str, str] = {}
-    for i in range(0, len(ids), 500):
-        out.update((row_id, digest) for row_id, digest in conn.execute(_DIGESTS, {"ids": ids[i : i + 500]}))
+    for i in range(0, len(ids), CHUNK):
+        out.update((row_id, digest) for row_id, digest in _DIGESTS.execute(conn, [ids[i : i + CHUNK]]))
     return out
 
 

@@ -33,7 +33,36 @@ from sqlalchemy.sql import Executable
 R = TypeVar("R")
 
 #: Keys per ``SELECT … IN`` (well under every backend's limit on bound parameters).
-CHUNK = 500
+CHUNK = 512
+
+
+class InQuery:
+    """``SELECT columns WHERE k1 IN (…) [AND k2 IN (…)]`` for any number of keys, with a fixed number of bound
+    parameters per list: the next power of two, padded by repeating a key. So there is one statement per size,
+    compiled once, instead of SQLAlchemy re-rendering an expanding ``IN`` on every execution (that cost about
+    as much as the query itself) and the database preparing a new statement for every length.
+
+    A composite key is looked up as ``a IN (…) AND b IN (…)``, not as row values: SQLite scans the whole table
+    for ``(a, b) IN (…)``. The cross product may return a few rows nobody asked for; they are real rows."""
+
+    def __init__(self, columns: Sequence[Any], keys: Sequence[Any]) -> None:
+        self.columns = list(columns)
+        self.keys = list(keys)
+        self._statements: dict[tuple[int, ...], Executable] = {}
+
+    def execute(self, conn: Connection, values: Sequence[Sequence[Any]]) -> Sequence[Any]:
+        """Rows whose key columns are in ``values`` (one non-empty sequence per key column, each ≤ CHUNK)."""
+        sizes = tuple(1 << (len(v) - 1).bit_length() for v in values)
+        statement = self._statements.get(sizes)
+        if statement is None:
+            statement = self._statements[sizes] = select(*self.columns).where(and_(*(
+                c.in_([bindparam(f"{c.key}_{i}") for i in range(n)]) for c, n in zip(self.keys, sizes, strict=True)
+            )))
+        params: dict[str, Any] = {}
+        for c, v, n in zip(self.keys, values, sizes, strict=True):
+            padded = [*v, *[v[-1]] * (n - len(v))]
+            params.update({f"{c.key}_{i}": x for i, x in enumerate(padded)})
+        return conn.execute(statement, params).all()
 
 
 class _Table:
@@ -51,10 +80,7 @@ class _Table:
         self.key = attrgetter(*self.key_names)
         positions = [self.names.index(n) for n in self.key_names]
         self.key_of_values = itemgetter(*positions)  # the key of a row of values in column order
-        # A composite key is looked up as ``a IN (…) AND b IN (…)``, not as row values: SQLite scans the whole
-        # table for ``(a, b) IN (…)``. The few extra rows this can return are real rows, and are kept.
-        self.select: Executable = select(*table.columns).where(
-            and_(*(c.in_(bindparam(f"keys_{c.key}", expanding=True)) for c in keys)))
+        self.select = InQuery(list(table.columns), keys)
         self.insert: Executable = insert(table)
         self.update: Executable = update(table).where(and_(*(c == bindparam(f"key_{c.key}") for c in keys)))
 
@@ -112,10 +138,10 @@ class Rows(Generic[R]):
         for i in range(0, len(wanted), CHUNK):
             chunk = wanted[i : i + CHUNK]
             if len(t.key_names) == 1:
-                params = {f"keys_{t.key_names[0]}": chunk}
+                per_column = [chunk]
             else:
-                params = {f"keys_{n}": sorted({k[j] for k in chunk}) for j, n in enumerate(t.key_names)}
-            for values in conn.execute(t.select, params).all():
+                per_column = [sorted({k[j] for k in chunk}) for j in range(len(t.key_names))]
+            for values in t.select.execute(conn, per_column):
                 key = t.key_of_values(values)
                 if key not in self.rows or self.rows[key] is None:  # never replace a row this transaction has
                     self.adopt(values)
