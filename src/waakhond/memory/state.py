@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, bindparam, insert, select
 from sqlalchemy import event as sa_event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from waakhond.events import (
     AccountEvent,
@@ -70,7 +70,7 @@ class Memory:
         self._open_cases: dict[str, int | None] = {}  # subject → id of its open case (None: it has none)
         # What the batch wrote becomes visible before any ORM query runs (as the ORM's autoflush would), so
         # detectors and memory that query the store within a batch see the earlier events of the same batch.
-        sa_event.listen(session, "do_orm_execute", self._before_query)
+        session.info["memory"] = self
 
     @property
     def conn(self) -> Connection:
@@ -106,8 +106,6 @@ class Memory:
         for rows in self._tables.values():
             rows.flush(conn, everything)
 
-    def _before_query(self, _state: Any) -> None:
-        self.flush(everything=False)
 
     def prefetch_batch(self, events: Sequence[Event]) -> None:
         """Load in three queries the accounts, relations and conversations a whole batch will read."""
@@ -356,6 +354,15 @@ class Memory:
             .limit(limit)
         )
         return list(reversed(self.session.scalars(q).all()))
+
+
+@sa_event.listens_for(Session, "do_orm_execute")
+def _before_query(state: ORMExecuteState) -> None:
+    """Flush the memory of the query's session first (one listener for all sessions: registering one per
+    session cost more than the rest of a transaction's set-up)."""
+    memory = state.session.info.get("memory")
+    if memory is not None:
+        memory.flush(everything=False)
 
 
 def _count(account: AccountRow | None, name: str) -> int | None:
