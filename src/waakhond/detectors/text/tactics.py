@@ -483,6 +483,10 @@ _AGE_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
 )
 
 
+_AGE_DIGIT = re.compile(r"[1-9]")
+assert all(_AGE in p.pattern for p in _AGE_PATTERNS)
+
+
 def stated_ages(text: str) -> list[int]:
     """Ages the writer discloses about themselves, in order ("im 13", "ik ben 12", "ich bin 14", "j'ai 13 ans",
     "13 f", "14/f/nl"). Only 8..99: smaller numbers are rarely ages in chat.
@@ -493,6 +497,8 @@ def stated_ages(text: str) -> list[int]:
     []
     """
     t = fold(text).replace("’", "'")
+    if _AGE_DIGIT.search(t) is None:  # every pattern needs an age's first digit: most chat lines have none
+        return []
     found: list[tuple[int, int]] = []
     for pattern in _AGE_PATTERNS:
         for m in pattern.finditer(t):
