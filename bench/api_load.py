@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/api_load.py --rate 500 --seconds 20
 
-Starts the engine on a fresh SQLite store in a temporary directory, creates an API key, then sends single
+Starts the engine on a fresh SQLite store in a temporary directory, pinned to one CPU (``--server-cpu``, 0 by
+default; the load generator takes the other CPUs), creates an API key, then sends single
 events (DM messages among generated accounts, a mix of ordinary chat and tactic lines) at a fixed rate over
 keep-alive connections, and prints the achieved throughput and latency percentiles. The load is open-loop:
 requests are sent on schedule whether or not earlier ones have answered, so a slow server shows up as
@@ -110,6 +111,15 @@ async def load(port: int, key: str, bodies: list[bytes], rate: float, connection
             "p50_ms": pct(0.50), "p95_ms": pct(0.95), "p99_ms": pct(0.99), "max_ms": latencies[-1] * 1000}
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its threads (Linux ``/proc``), 0 where unavailable."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rate", type=float, default=500, help="events per second to offer")
@@ -117,6 +127,8 @@ def main() -> None:
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--batch", type=int, default=1, help="events per request (1: one event a request)")
     ap.add_argument("--database-url", default=None, help="default: a fresh SQLite file in a temp dir")
+    ap.add_argument("--server-cpu", type=int, default=0,
+                    help="CPU the server is pinned to (the client runs on the others); -1: no pinning")
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="waakhond-bench-"))
@@ -125,28 +137,42 @@ def main() -> None:
     key = orjson.loads(subprocess.run([str(bin_dir / "waakhond"), "apikey", "create", "bench", "--json"],
                                       env=env, check=True, capture_output=True).stdout)["key"]
     port = free_port()
-    server = subprocess.Popen([str(bin_dir / "waakhond"), "serve", "--port", str(port), "--log-level", "warning"],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    pin: list[str] = []
+    if args.server_cpu >= 0 and hasattr(os, "sched_setaffinity"):
+        others = os.sched_getaffinity(0) - {args.server_cpu}
+        if others:  # one worker on one CPU, the load generator on the rest: they do not compete
+            pin = ["taskset", "-c", str(args.server_cpu)]
+            os.sched_setaffinity(0, others)
+    server = subprocess.Popen([*pin, str(bin_dir / "waakhond"), "serve", "--port", str(port), "--log-level",
+                               "warning"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        for _ in range(100):
+        deadline = time.monotonic() + 120  # start-up loads the text model and migrates: slow on a busy machine
+        while True:
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
                 break
             except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    sys.exit(f"the server did not start: {server.stderr.read().decode() if server.stderr else ''}")
                 time.sleep(0.1)
         n = int(args.rate * args.seconds)
         bodies = make_events(n)
         warm, bodies = bodies[:300], bodies[300:]
         asyncio.run(load(port, key, warm, 300, 8))  # accounts + warm-up
+        events = len(bodies)
         if args.batch > 1:
             bodies = [b"[" + b",".join(bodies[i : i + args.batch]) + b"]" for i in range(0, len(bodies), args.batch)]
+        cpu_before = _cpu_seconds(server.pid)
         r = asyncio.run(load(port, key, bodies, args.rate / args.batch, args.connections))
+        server_cpu = _cpu_seconds(server.pid) - cpu_before
         what = "single-event requests" if args.batch == 1 else f"requests of {args.batch} events"
         print(f"API load, one worker, {what} on loopback ({args.database_url or 'SQLite'}):")
         print(f"  offered {args.rate:.0f} events/s for {args.seconds:.0f}s: {r['requests']} requests in "
               f"{r['seconds']:.1f}s = {r['rate'] * args.batch:.0f} events/s, errors {r['errors']}")
         print(f"  latency p50 {r['p50_ms']:.1f} ms, p95 {r['p95_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms, "
               f"max {r['max_ms']:.1f} ms")
+        print(f"  server CPU {server_cpu:.1f} s = {server_cpu / events * 1000:.2f} ms per event "
+              f"({server_cpu / r['seconds'] * 100:.0f} % of one core)")
     finally:
         server.terminate()
         server.wait(timeout=10)

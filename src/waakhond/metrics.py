@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter as _Counts
+
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -20,3 +22,20 @@ BATCH_SECONDS = Histogram(
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
     registry=REGISTRY,
 )
+
+
+class Tally:
+    """Counter increments of one batch, added to the metrics when the batch is committed: a rolled-back batch
+    (retried request by request under group commit) counts nothing, and each label set is looked up once per
+    batch rather than once per event."""
+
+    def __init__(self) -> None:
+        self._counts: _Counts[tuple[Counter, tuple[str, ...]]] = _Counts()
+
+    def inc(self, counter: Counter, *labels: str) -> None:
+        self._counts[(counter, labels)] += 1
+
+    def commit(self) -> None:
+        for (counter, labels), n in self._counts.items():
+            (counter.labels(*labels) if labels else counter).inc(n)
+        self._counts.clear()

@@ -20,8 +20,7 @@ from hashlib import sha256
 from typing import Any
 
 import orjson
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
 from waakhond import metrics
 from waakhond.actions import Action, ActionType, Decision, RuleHit, verdict_of
@@ -33,6 +32,7 @@ from waakhond.detectors.conversation import ConversationState, alert_threshold, 
 from waakhond.detectors.livestream import LivestreamDetector
 from waakhond.detectors.media.known import KnownMediaDetector, PhotoReuseDetector
 from waakhond.detectors.text.labels import TACTICS
+from waakhond.detectors.text.learned.model import TextModel
 from waakhond.detectors.text.learned.tier import GROOMING_LANGUAGE
 from waakhond.detectors.text.learned.tier import active as active_text_model
 from waakhond.detectors.text.tactics import TacticDetector, TacticHit, stated_ages
@@ -40,10 +40,11 @@ from waakhond.events import Event, GiftEvent, InvalidInput, MessageEvent, Proble
 from waakhond.memory.accountability import moderation_facts
 from waakhond.memory.behaviour import BehaviourMemory
 from waakhond.memory.keys import actor_of, conversation_of
+from waakhond.memory.rows import CHUNK, InQuery
 from waakhond.memory.state import Memory
 from waakhond.policy import ActivePolicy, Policy
 from waakhond.store.database import Database
-from waakhond.store.schema import CaseRow, DecisionRow, EventRow, utcnow
+from waakhond.store.schema import DecisionRow, EventRow, utcnow
 
 
 class EventConflict(InvalidInput):
@@ -65,6 +66,21 @@ def default_detectors() -> list[Detector]:
 def event_digest(payload: Mapping[str, Any]) -> str:
     """Digest of an event's JSON form (``event.model_dump(mode="json")``): the same event, the same digest."""
     return sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """What the events of one batch share: memory, the digests of already stored events, the decisions made
+    so far (event id → digest, decision) and what each detector prepared for the batch (by ``id``)."""
+
+    memory: Memory
+    known: Mapping[str, str]
+    fresh: dict[str, tuple[str, dict[str, Any]]]
+    prepared: dict[int, Any]
+    #: the learned text model for this batch (``None`` when switched off) and its conversation threshold
+    learned: TextModel | None
+    threshold: float
+    tally: metrics.Tally
 
 
 @dataclass(frozen=True)
@@ -100,12 +116,17 @@ class Engine:
         with self._lock, self.db.transaction() as session:
             memory = Memory(session)
             memory.prefetch_batch(events)
-            BehaviourMemory.prefetch_batch(session, events)
-            known = _stored_digests(session, [e.id for e in events])
-            fresh: dict[str, tuple[str, dict[str, Any]]] = {}  # event id → (digest, decision) in this batch
-            decisions = [self._process_one(memory, event, i if len(events) > 1 else None, known, fresh)
+            BehaviourMemory.prefetch_batch(memory, events)
+            known = _stored_digests(memory.conn, [e.id for e in events])
+            new = [e for e in events if e.id not in known]
+            learned = active_text_model()
+            batch = _Batch(memory, known, {}, {id(d): d.prepare(new) for d in self.detectors
+                                                 if hasattr(d, "prepare")},
+                           learned, alert_threshold(learned), metrics.Tally())
+            decisions = [self._process_one(batch, event, i if len(events) > 1 else None)
                          for i, event in enumerate(events)]
-            memory.write_events()
+            memory.flush()
+        batch.tally.commit()
         metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
         return decisions
 
@@ -138,21 +159,19 @@ class Engine:
             return Decision.from_dict(row.body) if row else None
 
     # ---- one event -----------------------------------------------------------------------------------------
-    def _process_one(
-        self, memory: Memory, event: Event, index: int | None, known: Mapping[str, str],
-        fresh: dict[str, tuple[str, dict[str, Any]]],
-    ) -> Decision:
+    def _process_one(self, batch: _Batch, event: Event, index: int | None) -> Decision:
+        memory, known, fresh = batch.memory, batch.known, batch.fresh
         payload = event.model_dump(mode="json")
         digest = event_digest(payload)
         if event.id in fresh:  # the same id twice in one batch
             if fresh[event.id][0] != digest:
                 raise EventConflict(event.id, index)
-            metrics.DUPLICATES.inc()
+            batch.tally.inc(metrics.DUPLICATES)
             return Decision.from_dict(fresh[event.id][1])
         if event.id in known:
             if known[event.id] != digest:
                 raise EventConflict(event.id, index)
-            metrics.DUPLICATES.inc()
+            batch.tally.inc(metrics.DUPLICATES)
             stored = memory.session.get(DecisionRow, event.id)
             assert stored is not None  # an event is never stored without its decision
             return Decision.from_dict(stored.body)
@@ -160,20 +179,20 @@ class Engine:
         conversation_id = conversation_of(event)
         conversation = memory.conversation(conversation_id) if conversation_id else None
         facts = memory.facts_for(event, conversation)
-        facts.update(moderation_facts(memory.session, event))  # watching the watchers (issue 5)
+        facts.update(moderation_facts(memory, event))  # watching the watchers (issue 5)
 
         # detectors: read the event and a snapshot of memory, emit signals
         signals: list[Signal] = []
-        behaviour = BehaviourMemory(memory.session)
+        behaviour = BehaviourMemory(memory)
         snapshot = behaviour.snapshot(event, facts)
         for detector in self.detectors:
             if event.kind in detector.reads:
                 context = DetectionContext(facts, conversation.state if conversation else None, tuple(signals),
-                                           snapshot, memory.session)
+                                           snapshot, memory.session, batch.prepared.get(id(detector)))
                 signals.extend(detector.detect(event, context))
 
         # memory: conversation state and account/relation facts
-        conv = self._update_conversation(memory, event, conversation_id, signals, facts)
+        conv = self._update_conversation(batch, event, conversation_id, signals, facts)
         if conv is not None:
             facts.update(conversation_risk=round(conv.risk, 4), conversation_alert=conv.fired,
                          conversation_alerted=conv.alerted)
@@ -192,7 +211,7 @@ class Engine:
         chosen, repeated = self._once_per_conversation(memory, conversation_id, result.actions)
         if repeated:
             explanation += f" (nudge {', '.join(repeated)} already shown in this conversation)"
-        actions = self._apply(memory, event, chosen, conversation_id, result.explanation)
+        actions = self._apply(batch, event, chosen, conversation_id, result.explanation)
         decision = Decision(
             event_id=event.id,
             kind=event.kind,
@@ -215,28 +234,29 @@ class Engine:
              "actor_id": actor, "policy_version": policy.version, "created_at": now, "body": body},
         )
         fresh[event.id] = (digest, body)
-        _count(decision)
+        _count(decision, batch.tally)
         # Answer with exactly what is stored, so a replay of the same event gives an identical decision.
         return Decision.from_dict(body)
 
     def _update_conversation(
-        self, memory: Memory, event: Event, conversation_id: str | None, signals: list[Signal],
+        self, batch: _Batch, event: Event, conversation_id: str | None, signals: list[Signal],
         facts: dict[str, Any],
     ) -> _Conversation | None:
         if conversation_id is None or not isinstance(event, (MessageEvent, GiftEvent)):
             return None
+        memory = batch.memory
         text = event.text if isinstance(event, MessageEvent) else (event.note or "")
         sender = actor_of(event)
         row = memory.conversation_row(conversation_id, conversation_id.split(":", 1)[0], event.occurred_at)
         state = ConversationState.from_dict(row.state) if row.state else ConversationState()
         hits = {s.name: TacticHit(s.name, s.score, s.spans, s.explanation) for s in signals if s.name in TACTICS}
-        learned = active_text_model()
+        learned = batch.learned
         groom = next((float(s.related["logit"]) for s in signals if s.name == GROOMING_LANGUAGE), None)
         new, fired = update_conversation(
             state, hits=hits, index=row.message_count, at=event.occurred_at, sender=sender, facts=facts,
             event_id=event.id, stated_ages=stated_ages(text) if text else (), text=text or None,
             groom=groom, combiner=learned.conversation if learned is not None else None,
-            threshold=alert_threshold(learned),
+            threshold=batch.threshold,
         )
         row.state = new.to_dict()
         row.risk = float(new.risk)
@@ -247,7 +267,7 @@ class Engine:
         if fired:
             row.alerted = True
             row.alert_event_id = event.id
-            metrics.ALERTS.inc()
+            batch.tally.inc(metrics.ALERTS)
         groomer = _groomer(new)
         signal = None
         if new.risk >= 0.05:
@@ -287,14 +307,15 @@ class Engine:
         return kept, repeated
 
     def _apply(
-        self, memory: Memory, event: Event, actions: Sequence[Action], conversation_id: str | None, reason: str,
+        self, batch: _Batch, event: Event, actions: Sequence[Action], conversation_id: str | None, reason: str,
     ) -> list[Action]:
         """Carry out the actions that change state in the engine; delivery actions are for the platform."""
+        memory = batch.memory
         actor = actor_of(event)
         out: list[Action] = []
         for action in actions:
             if action.type is ActionType.queue_case:
-                case_id = self._queue_case(memory, event, actor, conversation_id, action, reason)
+                case_id = self._queue_case(batch, event, actor, conversation_id, action, reason)
                 action = Action(action.type, {**action.params, "case_id": case_id}, action.rule)
             elif action.type is ActionType.suspend_pending_review and actor:
                 memory.suspend(actor, event.occurred_at)
@@ -309,26 +330,22 @@ class Engine:
         return out
 
     def _queue_case(
-        self, memory: Memory, event: Event, actor: str | None, conversation_id: str | None, action: Action,
+        self, batch: _Batch, event: Event, actor: str | None, conversation_id: str | None, action: Action,
         reason: str,
     ) -> int:
         priority = str(action.params.get("priority", "normal"))
         if isinstance(event, ReportEvent) and event.subject_account_id:
             actor = event.subject_account_id  # a report's case is about the reported account, not the reporter
         subject = f"conversation:{conversation_id}" if conversation_id else f"account:{actor or event.id}"
-        case = memory.session.scalars(
-            select(CaseRow).where(CaseRow.subject_key == subject, CaseRow.status == "open")
-        ).first()
+        memory = batch.memory
+        case = memory.open_case(subject)
         now = event.occurred_at
         if case is None:
-            case = CaseRow(
-                subject_key=subject, status="open", priority=priority, priority_rank=PRIORITY_RANK[priority],
-                account_id=actor, conversation_id=conversation_id, reason=reason, event_ids=[event.id],
-                created_at=now, updated_at=now,
+            case = memory.new_case(
+                subject_key=subject, priority=priority, priority_rank=PRIORITY_RANK[priority], account_id=actor,
+                conversation_id=conversation_id, reason=reason, event_ids=[event.id], created_at=now, updated_at=now,
             )
-            memory.session.add(case)
-            memory.session.flush()
-            metrics.CASES.labels(priority).inc()
+            batch.tally.inc(metrics.CASES, priority)
         else:
             if PRIORITY_RANK[priority] < case.priority_rank:
                 case.priority, case.priority_rank, case.reason = priority, PRIORITY_RANK[priority], reason
@@ -338,12 +355,14 @@ class Engine:
         return int(case.id)
 
 
-def _stored_digests(session: Session, ids: list[str]) -> dict[str, str]:
-    """Digests of the events of a batch that are already stored (one query per 500 ids)."""
+_DIGESTS = InQuery([EventRow.id, EventRow.digest], [EventRow.id])
+
+
+def _stored_digests(conn: Connection, ids: list[str]) -> dict[str, str]:
+    """Digests of the events of a batch that are already stored (one query per CHUNK ids)."""
     out: dict[str, str] = {}
-    for i in range(0, len(ids), 500):
-        q = select(EventRow.id, EventRow.digest).where(EventRow.id.in_(ids[i : i + 500]))
-        out.update({row.id: row.digest for row in session.execute(q)})
+    for i in range(0, len(ids), CHUNK):
+        out.update((row_id, digest) for row_id, digest in _DIGESTS.execute(conn, [ids[i : i + CHUNK]]))
     return out
 
 
@@ -368,13 +387,13 @@ def _quiet_explanation(signals: Sequence[Signal]) -> str:
     return "no rule fired; signals: " + ", ".join(f"{s.name} {s.score:.2f}" for s in top)
 
 
-def _count(decision: Decision) -> None:
-    metrics.EVENTS.labels(decision.kind).inc()
-    metrics.DECISIONS.labels(decision.verdict.value).inc()
+def _count(decision: Decision, tally: metrics.Tally) -> None:
+    tally.inc(metrics.EVENTS, decision.kind)
+    tally.inc(metrics.DECISIONS, decision.verdict.value)
     for s in decision.signals:
-        metrics.SIGNALS.labels(s.name).inc()
+        tally.inc(metrics.SIGNALS, s.name)
     for hit in decision.rules:
-        metrics.RULE_HITS.labels(hit.rule, "shadow" if hit.shadow else "enforce").inc()
+        tally.inc(metrics.RULE_HITS, hit.rule, "shadow" if hit.shadow else "enforce")
 
 
 __all__ = ["Engine", "EventConflict", "RuleHit", "default_detectors", "event_digest"]

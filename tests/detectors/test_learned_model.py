@@ -123,3 +123,46 @@ def test_a_model_saved_without_lexical_heads_still_loads(tmp_path: Path) -> None
     again = TextModel.load(tmp_path)
     assert again.lex_pieces is None and again.tactic_mix.shape == (12, 4)
     assert again.score_plain(["how old are you"]).tactics.shape == (1, 12)
+
+
+def test_a_line_scores_the_same_alone_as_in_a_batch() -> None:
+    """The engine scores a group of requests in one call; each line must get exactly (bit for bit) the scores
+    it gets alone, or a decision would depend on which requests shared its transaction."""
+    from waakhond.detectors.text.learned.style import plain
+    from waakhond.detectors.text.tactics import TacticDetector
+
+    model = shipped()
+    assert model is not None
+    lines = [plain(t) for t, _ in TacticDetector.examples()] + ["", "ok", "lol same " * 40]
+    together = model.score_plain(lines, rows_alone=True)
+    for k, line in enumerate(lines):
+        alone = model.score_plain([line])
+        assert alone.groom[0] == together.groom[k]
+        assert (alone.tactics[0] == together.tactics[k]).all()
+        assert (alone.vectors[0] == together.vectors[k]).all()
+
+
+def test_exemplar_contrast_is_nearest_positive_minus_nearest_negative() -> None:
+    """The vectorised contrast against a plain loop over tactics, on random similarities and example blocks
+    that are sometimes empty (no ordinary lines, tactics without positives or negatives)."""
+    import numpy as np
+
+    from waakhond.detectors.text.labels import LABELS
+    from waakhond.detectors.text.learned.exemplars import _ReducePlan
+
+    rng = np.random.default_rng(3)
+    for trial in range(200):
+        ordinary = int(rng.integers(0, 4)) if trial % 3 else 0
+        ranges, row = [], ordinary
+        for _ in LABELS:
+            p, n = (int(x) for x in rng.integers(0, 3, size=2))
+            ranges.append((row, row + p, row + p, row + p + n))
+            row += p + n
+        sims = rng.uniform(-1, 1, size=(int(rng.integers(1, 5)), row)).astype(np.float32)
+        expected = np.zeros((len(sims), len(LABELS)), dtype=np.float32)
+        best_ordinary = sims[:, :ordinary].max(axis=1) if ordinary else np.full(len(sims), -1.0)
+        for j, (p0, p1, n0, n1) in enumerate(ranges):
+            if p1 > p0:
+                best_neg = np.maximum(best_ordinary, sims[:, n0:n1].max(axis=1)) if n1 > n0 else best_ordinary
+                expected[:, j] = sims[:, p0:p1].max(axis=1) - best_neg
+        assert np.array_equal(_ReducePlan(ordinary, ranges).contrast(sims), expected)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, inspect, select
@@ -69,3 +69,24 @@ def test_migrations_match_the_models(any_db: Database) -> None:
     with any_db.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diff == []
+
+
+@pytest.mark.parametrize("value", [
+    datetime(2026, 11, 1, 12, 0, tzinfo=UTC), datetime(2026, 10, 1, 8, 0, 47, 88797, tzinfo=UTC),
+    datetime(2026, 3, 29, 2, 30),  # naive: read as UTC
+    datetime(2026, 3, 29, 2, 30, 5, 1, tzinfo=timezone(timedelta(hours=-7))), datetime(999, 1, 2, 3, 4, 5, tzinfo=UTC),
+])
+def test_sqlite_stores_datetimes_as_sqlalchemy_datetime_text(value: datetime) -> None:
+    """UTCDateTime writes SQLite text itself (faster); it must be exactly the text SQLAlchemy's DATETIME writes,
+    or comparisons with stored values and older stores would break."""
+    from sqlalchemy.dialects import sqlite
+
+    from waakhond.store.schema import UTCDateTime
+
+    dialect = sqlite.dialect()
+    ours = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    stock = sqlite.DATETIME().bind_processor(dialect)
+    assert ours is not None and stock is not None
+    utc_naive = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC).replace(tzinfo=None)
+    assert ours(value) == stock(utc_naive)
+    assert ours(None) is None

@@ -30,26 +30,43 @@ UNAUTHORIZED = "missing or unknown API key (send it in the X-API-Key header)"
 KEY_CACHE_SECONDS = 2.0
 
 
-def api_key_required(db: Database) -> Callable[..., Awaitable[None]]:
-    """A dependency that refuses requests without a valid API key for ``db``.
+class KeyCheck:
+    """The API keys of one store. A key found valid is remembered for :data:`KEY_CACHE_SECONDS`, so a busy
+    client does not cost a store query per request; unknown keys are always looked up (and refused)."""
 
-    A key found valid is remembered for :data:`KEY_CACHE_SECONDS`, so a busy client does not cost a store
-    query per request; unknown keys are always looked up (and refused)."""
-    valid_until: dict[str, float] = {}
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._valid_until: dict[str, float] = {}
 
-    async def require(key: Annotated[str | None, Depends(api_key_header)], request: Request) -> None:
-        if key is None:
-            auth = request.headers.get("authorization", "")
-            key = auth[7:] if auth.lower().startswith("bearer ") else None
+    def check(self, key: str | None) -> None:
+        """Return if ``key`` is valid; raise a 401 ``HTTPException`` if it is missing, unknown or revoked."""
         now = time.monotonic()
-        if key is not None and valid_until.get(key, 0.0) > now:
+        if key is not None and self._valid_until.get(key, 0.0) > now:
             return
-        if not verify_key(db, key):
-            valid_until.pop(key or "", None)
+        if not verify_key(self.db, key):
+            self._valid_until.pop(key or "", None)
             metrics.REJECTED.labels("auth").inc()
             raise HTTPException(401, UNAUTHORIZED)
-        if len(valid_until) > 1_000:
-            valid_until.clear()
-        valid_until[key or ""] = now + KEY_CACHE_SECONDS
+        if len(self._valid_until) > 1_000:
+            self._valid_until.clear()
+        self._valid_until[key or ""] = now + KEY_CACHE_SECONDS
 
-    return require
+    def dependency(self) -> Callable[..., Awaitable[None]]:
+        """A FastAPI dependency that refuses requests without a valid key (and documents the header)."""
+
+        async def require(key: Annotated[str | None, Depends(api_key_header)], request: Request) -> None:
+            self.check(key_of(key, request.headers.get("authorization", "")))
+
+        return require
+
+
+def key_of(x_api_key: str | None, authorization: str) -> str | None:
+    """The key a request sends: the ``X-API-Key`` header if not empty, else an ``Authorization: Bearer`` token."""
+    if x_api_key:
+        return x_api_key
+    return authorization[7:] if authorization.lower().startswith("bearer ") else None
+
+
+def api_key_required(db: Database) -> Callable[..., Awaitable[None]]:
+    """A dependency that refuses requests without a valid API key for ``db`` (see :class:`KeyCheck`)."""
+    return KeyCheck(db).dependency()

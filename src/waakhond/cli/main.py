@@ -94,7 +94,7 @@ def serve(
     """Start the engine and its HTTP API (store from WAAKHOND_DATABASE_URL, default ./var/waakhond.db)."""
     import uvicorn
 
-    from waakhond.api.app import create_app
+    from waakhond.api.app import create_app, settle_process
     from waakhond.policy import PolicyError
 
     engine = _engine(rules)
@@ -119,7 +119,9 @@ def serve(
     out.print(f"waakhond {__version__} on http://{host}:{port}  (API docs: /docs, store: {engine.db.dialect})")
     worker = _reporting_worker(engine)  # hotline reports, webhooks, retention purge
     try:
-        uvicorn.run(create_app(engine), host=host, port=port, log_level=log_level, access_log=False)
+        api = create_app(engine)
+        settle_process()
+        uvicorn.run(api, host=host, port=port, log_level=log_level, access_log=False)
     finally:
         worker.stop()
 

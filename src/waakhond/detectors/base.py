@@ -85,7 +85,8 @@ class DetectionContext:
     detectors that ran before this one found in the same event (detectors run in registration order);
     ``memory`` the behaviour snapshot of the accounts and room involved (see :mod:`waakhond.memory.behaviour`);
     ``store`` the pipeline's database session (``None`` outside the engine), for detectors that look things up
-    in the store (hash banks); rows they add belong to the event's transaction.
+    in the store (hash banks); rows they add belong to the event's transaction; ``prepared`` what this
+    detector's optional ``prepare(events)`` returned for the whole batch (``None`` when it has none).
     """
 
     facts: Mapping[str, Any] = field(default_factory=dict)
@@ -93,11 +94,16 @@ class DetectionContext:
     signals: tuple[Signal, ...] = ()
     memory: Mapping[str, Any] = field(default_factory=dict)
     store: Any = None
+    prepared: Any = None
 
 
 @runtime_checkable
 class Detector(Protocol):
-    """A small, independent unit that reads events and emits signals."""
+    """A small, independent unit that reads events and emits signals.
+
+    A detector may also have ``prepare(events) -> Any``, called once per batch before any ``detect``, for
+    work that is cheaper done for many events at once (the tactic detector scores all texts in one call); what
+    it returns comes back in ``context.prepared``. It must not depend on memory: only on the events."""
 
     name: ClassVar[str]
     reads: ClassVar[frozenset[str]]

@@ -5,7 +5,7 @@ livestream where a minor is streaming — silences exactly the voices a child-sa
 :func:`moderation_facts` gives the detector in :mod:`waakhond.detectors.accountability` the facts it needs,
 as they stand *before* the moderation event.
 
-    >>> facts = moderation_facts(session, ban_event)            # doctest: +SKIP
+    >>> facts = moderation_facts(memory, ban_event)             # doctest: +SKIP
     >>> facts["target_reported_abuse_recently"], facts["target_reported_actor"]    # doctest: +SKIP
     (2, True)
 """
@@ -13,14 +13,17 @@ as they stand *before* the moderation event.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from waakhond.events import Event, ModerationEvent
 from waakhond.memory.ages import age_of
-from waakhond.store.schema import AccountRow, EventRow
+from waakhond.store.schema import EventRow
+
+if TYPE_CHECKING:
+    from waakhond.memory.state import Memory
 
 #: Reports of these categories count as reporting abuse.
 ABUSE_CATEGORIES = frozenset({"grooming", "sextortion", "sexual_comment_on_minor", "csam"})
@@ -35,18 +38,20 @@ EMPTY: dict[str, Any] = {
 }
 
 
-def moderation_facts(session: Session, event: Event) -> dict[str, Any]:
-    """Facts about a moderation event's target and room; all ``None`` for other events."""
+def moderation_facts(memory: Memory, event: Event) -> dict[str, Any]:
+    """Facts about a moderation event's target and room; all ``None`` for other events. Accounts are read
+    through the transaction's memory, so changes earlier in the same batch count."""
     if not isinstance(event, ModerationEvent) or event.action not in SILENCING or event.actor_role == "system":
         return dict(EMPTY)  # every fact is there for every event, unknown (None) unless it applies
     at, target = event.occurred_at, event.target_id
-    acc = session.get(AccountRow, target)
+    session = memory.session
+    acc = memory.account(target)
     reports = _abuse_reports_by(session, target, at)
     return {
         "target_is_trusted_flagger": bool(acc and acc.trusted_flagger),
         "target_reported_abuse_recently": len(reports),
         "target_reported_actor": any(p.get("subject_account_id") == event.actor_id for p in reports),
-        "room_streamer_is_minor": _streamer_is_minor(session, event.room_id, at) if event.room_id else None,
+        "room_streamer_is_minor": _streamer_is_minor(memory, event.room_id, at) if event.room_id else None,
         "actor_silenced_reporters": _silenced_before(session, event, at),
     }
 
@@ -58,15 +63,15 @@ def _abuse_reports_by(session: Session, account_id: str, at: Any) -> list[dict[s
     return [p for p in rows if (p or {}).get("category") in ABUSE_CATEGORIES]
 
 
-def _streamer_is_minor(session: Session, room_id: str, at: Any) -> bool | None:
+def _streamer_is_minor(memory: Memory, room_id: str, at: Any) -> bool | None:
     """The room's streamer is a minor: the account the latest livestream lines in the room were addressed to."""
-    payload = session.scalar(select(EventRow.payload).where(
+    payload = memory.session.scalar(select(EventRow.payload).where(
         EventRow.conversation_id == f"livestream:{room_id}", EventRow.occurred_at <= at)
         .order_by(EventRow.occurred_at.desc()).limit(1))
     if not payload:
         return None
     owner = payload.get("content_owner_id") or (payload.get("recipient_ids") or [None])[0]
-    acc = session.get(AccountRow, owner) if owner else None
+    acc = memory.account(owner) if owner else None
     if acc is None:
         return None
     return age_of(birth_year=acc.birth_year, age_band=acc.age_band, at=at).is_minor

@@ -24,7 +24,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import select, tuple_
 
@@ -51,6 +51,8 @@ from waakhond.store.schema import (
 
 if TYPE_CHECKING:
     from waakhond.memory.state import Memory
+
+R = TypeVar("R")
 
 MAX_MINOR_CONTACTS = 60
 MAX_HASHTAG_CONTACTS = 30
@@ -121,21 +123,19 @@ def style_similarity(a: Mapping[str, float], b: Mapping[str, float]) -> float:
 
 
 class BehaviourMemory:
-    """Reads the snapshot for one event and records what it changed. Lives for one event in one transaction."""
+    """Reads the snapshot for one event and records what it changed. Lives for one event in one transaction;
+    its rows live in the transaction's :class:`~waakhond.memory.state.Memory` (read once per batch, written
+    back in bulk)."""
 
-    def __init__(self, session: Any) -> None:
-        self.session = session
-        # Rows read or added in this transaction, by (table, key); ``None`` for rows known not to exist. Kept
-        # on the session (one per batch) so a batch costs one primary-key read per row and no autoflushes.
-        self._rows: dict[tuple[type, Any], Any] = session.info.setdefault("behaviour_rows", {})
+    def __init__(self, memory: Memory) -> None:
+        self.memory = memory
+        self.session = memory.session
         self._links: list[dict[str, Any]] | None = None
-        self._memory: Memory | None = None
 
     @staticmethod
-    def prefetch_batch(session: Any, events: Sequence[Event]) -> None:
-        """Fill the transaction's row cache for a whole batch in three queries (one per table), so a batch
-        does not pay a primary-key read per event."""
-        rows: dict[tuple[type, Any], Any] = session.info.setdefault("behaviour_rows", {})
+    def prefetch_batch(memory: Memory, events: Sequence[Event]) -> None:
+        """Read the behaviour rows a whole batch will need in three queries (one per table), so a batch does
+        not pay a primary-key read per event."""
         accounts: set[str] = set()
         rooms: set[str] = set()
         for event in events:
@@ -147,33 +147,19 @@ class BehaviourMemory:
             where = room_of(event)
             if where is not None:
                 rooms.add(where[0])
-        for model, column, keys in (
-            (AccountBehaviourRow, AccountBehaviourRow.account_id, accounts),
-            (StyleProfileRow, StyleProfileRow.account_id, accounts),
-            (StreamRoomRow, StreamRoomRow.id, rooms),
-        ):
-            wanted = sorted(k for k in keys if (model, k) not in rows)
-            for i in range(0, len(wanted), 500):
-                chunk = wanted[i : i + 500]
-                with session.no_autoflush:
-                    for row in session.scalars(select(model).where(column.in_(chunk))):
-                        rows[(model, getattr(row, column.key))] = row
-                for k in chunk:
-                    rows.setdefault((model, k), None)
+        conn = memory.conn
+        memory.rows(AccountBehaviourRow).load(conn, accounts)
+        memory.rows(StyleProfileRow).load(conn, accounts)
+        memory.rows(StreamRoomRow).load(conn, rooms)
 
     # ---- reads -------------------------------------------------------------------------------------------
-    def get(self, model: type, key: Any) -> Any:
-        """A row by primary key from this transaction's cache, else the store (without an autoflush)."""
-        ck = (model, key)
-        if ck not in self._rows:
-            with self.session.no_autoflush:
-                self._rows[ck] = self.session.get(model, key)
-        return self._rows[ck]
+    def get(self, model: type[R], key: Any) -> R | None:
+        """A row by primary key: read once per transaction, then kept."""
+        return self.memory.rows(model).get(self.memory.conn, key)
 
-    def put(self, row: Any, key: Any) -> Any:
-        self.session.add(row)
-        self._rows[(type(row), key)] = row
-        return row
+    def new(self, model: type[R], **values: Any) -> R:
+        """A new row, inserted when the transaction's memory is flushed."""
+        return self.memory.rows(model).new(**values)
 
     def state(self, account_id: str | None) -> dict[str, Any]:
         if not account_id:
@@ -225,7 +211,7 @@ class BehaviourMemory:
     def _row(self, account_id: str, at: datetime) -> AccountBehaviourRow:
         row = self.get(AccountBehaviourRow, account_id)
         if row is None:
-            row = self.put(AccountBehaviourRow(account_id=account_id, score=0.0, state={}, updated_at=at), account_id)
+            row = self.new(AccountBehaviourRow, account_id=account_id, score=0.0, state={}, updated_at=at)
         return row
 
     def _edit(self, account_id: str, at: datetime, key: str, item: Any, cap: int) -> None:
@@ -240,7 +226,6 @@ class BehaviourMemory:
         at = event.occurred_at
         now = at.timestamp()
         actor = actor_of(event)
-        self._memory = memory
         if isinstance(event, AccountEvent):
             self._record_account(event, at)
         elif isinstance(event, ModerationEvent):
@@ -260,9 +245,8 @@ class BehaviourMemory:
 
     def _record_account(self, event: AccountEvent, at: datetime) -> None:
         for kind, value in identifiers_of(event):
-            key = (kind, value, event.account_id)
-            if self.get(AccountIdentifierRow, key) is None:
-                self.put(AccountIdentifierRow(kind=kind, value=value, account_id=event.account_id, first_at=at), key)
+            if self.get(AccountIdentifierRow, (kind, value, event.account_id)) is None:
+                self.new(AccountIdentifierRow, kind=kind, value=value, account_id=event.account_id, first_at=at)
         links = self._links if self._links is not None else self._find_links(event)
         for link in links:
             self._link(event.account_id, link, at)
@@ -304,7 +288,7 @@ class BehaviourMemory:
         state = dict(row.state or {})
         state["links"] = _dedupe_links([*state.get("links", []), link])[-MAX_LINKS:]
         row.state = state
-        acc = self._memory.account(account_id) if self._memory is not None else None
+        acc = self.memory.account(account_id)
         if acc is not None and not (acc.profile or {}).get("linked_to_suspended"):
             # the fact policy rules and contact gating read (``sender_linked_to_suspended``)
             acc.profile = {**(acc.profile or {}), "linked_to_suspended": True}
@@ -356,14 +340,14 @@ class BehaviourMemory:
         if where is not None and to_minor and actor != where[1]:
             scores = {s.name: s.score for s in signals}
             if adds_evidence(scores):
-                row = self.get(StreamRoomRow, where[0])
-                if row is None:
-                    row = self.put(StreamRoomRow(id=where[0], owner_id=where[1], score=0.0, viewers={},
-                                                 updated_at=at), where[0])
-                state, _viewer, room = update_room({"viewers": row.viewers or {}}, actor, now, event.id, scores)
-                row.viewers = state["viewers"]
-                row.score = room
-                row.updated_at = max(row.updated_at, at)
+                room_row = self.get(StreamRoomRow, where[0])
+                if room_row is None:
+                    room_row = self.new(StreamRoomRow, id=where[0], owner_id=where[1], score=0.0, viewers={},
+                                        updated_at=at)
+                state, _viewer, room = update_room({"viewers": room_row.viewers or {}}, actor, now, event.id, scores)
+                room_row.viewers = state["viewers"]
+                room_row.score = room
+                room_row.updated_at = max(room_row.updated_at, at)
 
     def _record_style(self, actor: str, event: MessageEvent, facts: Mapping[str, Any], at: datetime) -> None:
         age = facts.get("sender_account_age_days")
@@ -371,8 +355,8 @@ class BehaviourMemory:
             return  # profiles are kept for new accounts only: they are the ones that come back, or are banned
         row = self.get(StyleProfileRow, actor)
         if row is None:
-            row = self.put(StyleProfileRow(account_id=actor, banned=False, messages=0, chars=0, grams={},
-                                           updated_at=at), actor)
+            row = self.new(StyleProfileRow, account_id=actor, banned=False, messages=0, chars=0, grams={},
+                           updated_at=at)
         if row.messages >= STYLE_MAX_MESSAGES:
             return
         row.grams = merge_profile(row.grams or {}, style_grams(event.text[:2_000]))
@@ -380,17 +364,16 @@ class BehaviourMemory:
         row.chars += min(len(event.text), 2_000)
         row.updated_at = at
         if row.messages in STYLE_CHECKPOINTS and not row.banned:
-            self.session.flush()
-            banned = self.session.scalars(
-                select(StyleProfileRow).where(StyleProfileRow.banned.is_(True),
-                                              StyleProfileRow.messages >= STYLE_MIN_BANNED_MESSAGES,
-                                              StyleProfileRow.account_id != actor).limit(2_000)
+            banned = self.session.execute(  # columns, not ORM objects: always as the store has them now
+                select(StyleProfileRow.account_id, StyleProfileRow.grams)
+                .where(StyleProfileRow.banned.is_(True), StyleProfileRow.messages >= STYLE_MIN_BANNED_MESSAGES,
+                       StyleProfileRow.account_id != actor).limit(2_000)
             ).all()
             best, best_sim = None, 0.0
-            for other in banned:
-                sim = style_similarity(row.grams, other.grams)
+            for other, grams in banned:
+                sim = style_similarity(row.grams, grams)
                 if sim > best_sim:
-                    best, best_sim = other.account_id, sim
+                    best, best_sim = other, sim
             if best is not None and best_sim >= STYLE_THRESHOLD:
                 # a style link alone stays below the shipped case threshold (0.7)
                 weight = round(min(0.65, LINK_WEIGHTS["style"] + (best_sim - STYLE_THRESHOLD)), 3)

@@ -6,13 +6,13 @@ together with the decisions, or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
+from sqlalchemy import Connection, bindparam, insert, select
 from sqlalchemy import event as sa_event
-from sqlalchemy import insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from waakhond.events import (
     AccountEvent,
@@ -26,33 +26,64 @@ from waakhond.events import (
 )
 from waakhond.memory.ages import UNKNOWN, Age, age_gap, age_of
 from waakhond.memory.keys import actor_of, conversation_of, targets_of
-from waakhond.store.schema import AccountRow, ConversationRow, DecisionRow, EventRow, RelationRow, RiskPointRow
+from waakhond.memory.rows import Rows
+from waakhond.store.schema import (
+    AccountRow,
+    CaseRow,
+    ConversationRow,
+    DecisionRow,
+    EventRow,
+    RelationRow,
+    RiskPointRow,
+)
+
+R = TypeVar("R")
 
 NUDGE_LANGUAGES = ("nl", "en", "de", "fr")
 
 #: Account risk halves every this many days without new evidence.
 ACCOUNT_RISK_HALF_LIFE_DAYS = 30.0
 
-
-def _chunks(items: list[str], size: int = 500) -> Iterator[list[str]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
+# Statements built once: SQLAlchemy then finds them in its compiled cache without building a cache key each time.
+_INSERT_EVENTS = insert(EventRow)
+_INSERT_DECISIONS = insert(DecisionRow)
+_INSERT_RISK_POINTS = insert(RiskPointRow)
+_OPEN_CASE = select(*CaseRow.__table__.c).where(CaseRow.subject_key == bindparam("subject"),
+                                                 CaseRow.status == "open")
 
 
 class Memory:
-    """Memory for one transaction. Rows are read once and kept (``None`` for rows that do not exist), so an
-    event costs a few queries however many facts it needs. Safe because the engine is the only writer."""
+    """Memory for one transaction. Rows are read once per batch and kept as plain objects (see
+    :mod:`waakhond.memory.rows`), so an event costs no query of its own; what the batch changed is written with
+    a few bulk statements before any other query of the transaction runs, and before it commits."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        self._accounts: dict[str, AccountRow | None] = {}
-        self._relations: dict[tuple[str, str], RelationRow | None] = {}
-        self._conversations: dict[str, ConversationRow | None] = {}
+        self._conn: Connection | None = None
+        self._tables: dict[type, Rows[Any]] = {}
+        self.accounts: Rows[AccountRow] = self.rows(AccountRow)
+        self.relations: Rows[RelationRow] = self.rows(RelationRow)
+        self.conversations: Rows[ConversationRow] = self.rows(ConversationRow)
         self._events: list[dict[str, Any]] = []
         self._decisions: list[dict[str, Any]] = []
-        # Buffered events become visible before any query runs, so detectors that read the events table
-        # within a batch see the earlier events of the same batch.
-        sa_event.listen(session, "do_orm_execute", self._before_query)
+        self._risk_points: list[dict[str, Any]] = []
+        self._open_cases: dict[str, int | None] = {}  # subject → id of its open case (None: it has none)
+        # What the batch wrote becomes visible before any ORM query runs (as the ORM's autoflush would), so
+        # detectors and memory that query the store within a batch see the earlier events of the same batch.
+        session.info["memory"] = self
+
+    @property
+    def conn(self) -> Connection:
+        """The transaction's connection (memory reads and writes go through it with Core statements)."""
+        if self._conn is None:
+            self._conn = self.session.connection()
+        return self._conn
+
+    def rows(self, model: type[R]) -> Rows[R]:
+        """This transaction's rows of ``model``'s table (created on first use; flushed in that order)."""
+        if model not in self._tables:
+            self._tables[model] = Rows(model)
+        return self._tables[model]
 
     # ---- the events and decisions of the batch, written together ---------------------------------------
     def append_event(self, event_row: dict[str, Any], decision_row: dict[str, Any]) -> None:
@@ -61,72 +92,68 @@ class Memory:
         self._events.append(event_row)
         self._decisions.append(decision_row)
 
-    def write_events(self) -> None:
-        if not self._events:
-            return
-        events, decisions = self._events, self._decisions
-        self._events, self._decisions = [], []
-        conn = self.session.connection()
-        conn.execute(insert(EventRow), events)
-        conn.execute(insert(DecisionRow), decisions)
-
-    def _before_query(self, _state: Any) -> None:
+    def flush(self, everything: bool = True) -> None:
+        """Write the queued events, decisions and risk points and the changed memory rows."""
+        conn = self.conn
         if self._events:
-            self.write_events()
+            events, decisions = self._events, self._decisions
+            self._events, self._decisions = [], []
+            conn.execute(_INSERT_EVENTS, events)
+            conn.execute(_INSERT_DECISIONS, decisions)
+        if self._risk_points:
+            points, self._risk_points = self._risk_points, []
+            conn.execute(_INSERT_RISK_POINTS, points)
+        for rows in self._tables.values():
+            rows.flush(conn, everything)
+
 
     def prefetch_batch(self, events: Sequence[Event]) -> None:
         """Load in three queries the accounts, relations and conversations a whole batch will read."""
         ids: set[str] = set()
+        pairs: set[tuple[str, str]] = set()
         conversations: set[str] = set()
         for event in events:
             actor = actor_of(event)
+            targets = targets_of(event)
+            ids.update(targets)
             if actor:
                 ids.add(actor)
-            ids.update(targets_of(event))
+                for t in targets:
+                    pairs.update(((actor, t), (t, actor)))
             cid = conversation_of(event)
             if cid:
                 conversations.add(cid)
-        ids -= self._accounts.keys()
-        for chunk in _chunks(sorted(ids)):
-            for row in self.session.scalars(select(AccountRow).where(AccountRow.id.in_(chunk))):
-                self._accounts[row.id] = row
-        for i in ids:
-            self._accounts.setdefault(i, None)
-        if len(ids) > 1:
-            for chunk in _chunks(sorted(ids)):
-                q = select(RelationRow).where(RelationRow.source_id.in_(chunk), RelationRow.target_id.in_(ids))
-                for rel in self.session.scalars(q):
-                    self._relations[(rel.source_id, rel.target_id)] = rel
-            for event in events:
-                actor = actor_of(event)
-                for t in targets_of(event) if actor else ():
-                    self._relations.setdefault((actor, t), None)  # type: ignore[arg-type]
-                    self._relations.setdefault((t, actor), None)  # type: ignore[arg-type]
-        wanted = conversations - self._conversations.keys()
-        for chunk in _chunks(sorted(wanted)):
-            for conv in self.session.scalars(select(ConversationRow).where(ConversationRow.id.in_(chunk))):
-                self._conversations[conv.id] = conv
-        for cid in wanted:
-            self._conversations.setdefault(cid, None)
+        conn = self.conn
+        self.accounts.load(conn, ids)
+        self.relations.load(conn, pairs)
+        self.conversations.load(conn, conversations)
+
+    # ---- review cases --------------------------------------------------------------------------------------
+    def open_case(self, subject: str) -> CaseRow | None:
+        """The open review case about ``subject`` (``conversation:…`` or ``account:…``), or None; one query per
+        subject per batch."""
+        cases = self.rows(CaseRow)
+        if subject not in self._open_cases:
+            found = self.conn.execute(_OPEN_CASE, {"subject": subject}).first()
+            self._open_cases[subject] = cases.adopt(found).id if found is not None else None
+        case_id = self._open_cases[subject]
+        return cases.get(self.conn, case_id) if case_id is not None else None
+
+    def new_case(self, **values: Any) -> CaseRow:
+        """Open a case; it is inserted at once, since the decision names its id."""
+        case = self.rows(CaseRow).insert_now(self.conn, status="open", **values)
+        self._open_cases[case.subject_key] = case.id
+        return case
 
     # ---- reads -------------------------------------------------------------------------------------------
     def account(self, account_id: str | None) -> AccountRow | None:
-        if not account_id:
-            return None
-        if account_id not in self._accounts:
-            self._accounts[account_id] = self.session.get(AccountRow, account_id)
-        return self._accounts[account_id]
+        return self.accounts.get(self.conn, account_id) if account_id else None
 
     def relation(self, source: str, target: str) -> RelationRow | None:
-        key = (source, target)
-        if key not in self._relations:
-            self._relations[key] = self.session.get(RelationRow, key)
-        return self._relations[key]
+        return self.relations.get(self.conn, (source, target))
 
     def conversation(self, conversation_id: str) -> ConversationRow | None:
-        if conversation_id not in self._conversations:
-            self._conversations[conversation_id] = self.session.get(ConversationRow, conversation_id)
-        return self._conversations[conversation_id]
+        return self.conversations.get(self.conn, conversation_id)
 
     def age(self, account: AccountRow | None, at: datetime) -> Age:
         if account is None:
@@ -211,7 +238,7 @@ class Memory:
     def _ensure_account(self, account_id: str, at: datetime) -> AccountRow:
         acc = self.account(account_id)
         if acc is None:
-            acc = AccountRow(
+            acc = self.accounts.new(
                 id=account_id,
                 risk=0.0,
                 reports_received=0,
@@ -224,20 +251,16 @@ class Memory:
                 profile={},
                 updated_at=at,
             )
-            self.session.add(acc)
-            self._accounts[account_id] = acc
         return acc
 
     def _touch_relation(self, source: str, target: str, at: datetime) -> tuple[RelationRow, bool]:
         rel = self.relation(source, target)
         created = rel is None
         if rel is None:
-            rel = RelationRow(
+            rel = self.relations.new(
                 source_id=source, target_id=target, follows=False, friends=False, blocked=False,
                 messages=0, first_at=at, last_at=at,
             )
-            self.session.add(rel)
-            self._relations[(source, target)] = rel
         rel.last_at = max(rel.last_at, at)
         return rel, created
 
@@ -307,7 +330,7 @@ class Memory:
         current = self.decayed_risk(acc, at)
         new = max(current, min(1.0, risk))
         if new > current + 0.01 or abs(acc.risk - new) > 0.01:
-            self.session.add(RiskPointRow(account_id=account_id, at=at, risk=round(new, 4), event_id=event_id))
+            self._risk_points.append({"account_id": account_id, "at": at, "risk": round(new, 4), "event_id": event_id})
         acc.risk = new
         acc.updated_at = max(acc.updated_at, at)
 
@@ -317,12 +340,10 @@ class Memory:
     def conversation_row(self, conversation_id: str, channel: str, at: datetime) -> ConversationRow:
         row = self.conversation(conversation_id)
         if row is None:
-            row = ConversationRow(
+            row = self.conversations.new(
                 id=conversation_id, channel=channel, participants=[], risk=0.0, alerted=False,
                 message_count=0, state={}, nudged=[], created_at=at, last_at=at,
             )
-            self.session.add(row)
-            self._conversations[conversation_id] = row
         return row
 
     def risk_history(self, account_id: str, limit: int = 200) -> list[RiskPointRow]:
@@ -333,6 +354,15 @@ class Memory:
             .limit(limit)
         )
         return list(reversed(self.session.scalars(q).all()))
+
+
+@sa_event.listens_for(Session, "do_orm_execute")
+def _before_query(state: ORMExecuteState) -> None:
+    """Flush the memory of the query's session first (one listener for all sessions: registering one per
+    session cost more than the rest of a transaction's set-up)."""
+    memory = state.session.info.get("memory")
+    if memory is not None:
+        memory.flush(everything=False)
 
 
 def _count(account: AccountRow | None, name: str) -> int | None:

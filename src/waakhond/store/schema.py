@@ -6,6 +6,7 @@ for column names and types.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -44,6 +45,22 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[datetime | None], Any] | None:
+        """On SQLite, the same text SQLAlchemy's DATETIME stores (``2026-11-01 12:00:00.000000``, UTC) made in
+        one step by ``isoformat``: binding datetimes was a noticeable part of writing a batch. Other
+        backends bind as usual (``process_bind_param``)."""
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+
+        def process(value: datetime | None) -> str | None:
+            if value is None:
+                return None
+            if value.tzinfo is not UTC:
+                value = (value.replace(tzinfo=UTC) if value.tzinfo is None else value).astimezone(UTC)
+            return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+        return process
 
 
 def utcnow() -> datetime:

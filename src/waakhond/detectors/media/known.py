@@ -226,9 +226,12 @@ class PhotoReuseDetector:
             return []
         banned: list[str] = []
         if others:
-            for acc in session.scalars(select(AccountRow).where(AccountRow.id.in_(list(others)[:500]))):
-                if acc.suspended or (acc.profile or {}).get("banned_at"):
-                    banned.append(acc.id)
+            # columns, not ORM objects: the store as it is now, with this batch's changes (memory flushes first)
+            q = (select(AccountRow.id, AccountRow.suspended, AccountRow.profile)
+                 .where(AccountRow.id.in_(list(others)[:500])))
+            for acc_id, suspended, profile in session.execute(q):
+                if suspended or (profile or {}).get("banned_at"):
+                    banned.append(acc_id)
         ranked = sorted(others, key=lambda a: (a not in banned, others[a], a))
         parts: list[str] = []
         score = 0.0

@@ -22,13 +22,13 @@ has grooming chat in English only), and run at thousands of messages per second 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from re import _constants as _C  # type: ignore[attr-defined]
 from re import _parser  # type: ignore[attr-defined]
 from types import ModuleType
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from waakhond.detectors.base import DetectionContext, Signal, Span
 from waakhond.detectors.text.labels import LABELS, TACTICS
@@ -483,6 +483,10 @@ _AGE_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
 )
 
 
+_AGE_DIGIT = re.compile(r"[1-9]")
+assert all(_AGE in p.pattern for p in _AGE_PATTERNS)
+
+
 def stated_ages(text: str) -> list[int]:
     """Ages the writer discloses about themselves, in order ("im 13", "ik ben 12", "ich bin 14", "j'ai 13 ans",
     "13 f", "14/f/nl"). Only 8..99: smaller numbers are rarely ages in chat.
@@ -493,6 +497,8 @@ def stated_ages(text: str) -> list[int]:
     []
     """
     t = fold(text).replace("’", "'")
+    if _AGE_DIGIT.search(t) is None:  # every pattern needs an age's first digit: most chat lines have none
+        return []
     found: list[tuple[int, int]] = []
     for pattern in _AGE_PATTERNS:
         for m in pattern.finditer(t):
@@ -512,6 +518,23 @@ def stated_ages(text: str) -> list[int]:
 # -------------------------------------------------------------------------------------------------- detector
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    """The tactic detector's reading of a batch's texts: results by (text, language hint), and the model used."""
+
+    lines: dict[tuple[str, str | None], Any]
+    model: Any
+
+
+def _text_of(event: Event) -> tuple[str, str | None] | None:
+    """The text the tactic detector reads in an event, with its language hint."""
+    if isinstance(event, MessageEvent):
+        return event.text, event.lang
+    if isinstance(event, GiftEvent) and event.note:
+        return event.note, None
+    return None
+
+
 class TacticDetector:
     """Emits one signal per grooming tactic found in a message text or a gift note.
 
@@ -525,16 +548,29 @@ class TacticDetector:
     name: ClassVar[str] = "tactics"
     reads: ClassVar[frozenset[str]] = frozenset({"message", "gift"})
 
-    def detect(self, event: Event, context: DetectionContext) -> list[Signal]:
-        if isinstance(event, MessageEvent):
-            text, lang = event.text, event.lang
-        elif isinstance(event, GiftEvent) and event.note:
-            text, lang = event.note, None
-        else:
-            return []
-        from waakhond.detectors.text.learned.tier import GROOMING_LANGUAGE, grooming_signal, read_lines
+    def prepare(self, events: Sequence[Event]) -> _Prepared:
+        """Read every text of a batch at once: the learned tier then scores the batch in one call instead of
+        one per event (each line still scored exactly as if alone). :meth:`detect` finds the results in
+        ``context.prepared``."""
+        from waakhond.detectors.text.learned.tier import active, read_lines
 
-        [result] = read_lines([text], lang)
+        model = active()
+        wanted = list(dict.fromkeys(t for t in map(_text_of, events) if t is not None))
+        results = read_lines([t for t, _ in wanted], langs=[lang for _, lang in wanted], model=model or False,
+                             rows_alone=True) if wanted else []
+        return _Prepared(dict(zip(wanted, results, strict=True)), model)
+
+    def detect(self, event: Event, context: DetectionContext) -> list[Signal]:
+        found = _text_of(event)
+        if found is None:
+            return []
+        from waakhond.detectors.text.learned.tier import GROOMING_LANGUAGE, active, grooming_signal, read_lines
+
+        prepared = context.prepared if isinstance(context.prepared, _Prepared) else None
+        result = prepared.lines.get(found) if prepared is not None else None
+        model = prepared.model if prepared is not None else active()
+        if result is None:
+            [result] = read_lines([found[0]], found[1], model=model or False)
         signals = [
             Signal(
                 name=hit.label,
@@ -545,8 +581,8 @@ class TacticDetector:
             )
             for hit in sorted(result.hits.values(), key=lambda h: -h.score)
         ]
-        if result.groom is not None:
-            extra = grooming_signal(result.groom)
+        if result.groom is not None and model is not None:
+            extra = grooming_signal(result.groom, model)
             if extra is not None:
                 signals.append(Signal(GROOMING_LANGUAGE, extra[0], extra[1], related={"logit": round(result.groom, 4)},
                                       detector=self.name))

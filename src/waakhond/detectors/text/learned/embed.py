@@ -69,17 +69,18 @@ class StaticEmbedding:
 
     # -- embedding ---------------------------------------------------------------------------------------------
     def ids(self, plain_texts: Sequence[str]) -> list[list[int]]:
-        if len(plain_texts) == 1:
-            return [self.tokenizer.encode(plain_texts[0], add_special_tokens=False).ids]
+        if len(plain_texts) <= 64:  # encode_batch's thread pool costs more than it saves on a few short lines
+            return [self.tokenizer.encode(t, add_special_tokens=False).ids for t in plain_texts]
         return [e.ids for e in self.tokenizer.encode_batch(list(plain_texts), add_special_tokens=False)]
 
-    def embed_plain(self, plain_texts: Sequence[str]) -> np.ndarray:
-        """Vectors (``len × d``, float32, unit length or zero) for texts already passed through :func:`plain`."""
-        return self.embed_ids(self.ids(plain_texts))
+    def embed_plain(self, plain_texts: Sequence[str], *, rows_alone: bool = False) -> np.ndarray:
+        """Vectors (``len × d``, float32, unit length or zero) for texts already passed through :func:`plain`.
+        ``rows_alone``: each vector exactly as for the text alone (no shared sparse product)."""
+        return self.embed_ids(self.ids(plain_texts), rows_alone=rows_alone)
 
-    def embed_ids(self, rows: Sequence[Sequence[int]]) -> np.ndarray:
+    def embed_ids(self, rows: Sequence[Sequence[int]], *, rows_alone: bool = False) -> np.ndarray:
         """Vectors for texts given as piece ids (:meth:`ids`)."""
-        if len(rows) <= 4:  # the engine's one-message path: skip building a sparse matrix
+        if len(rows) <= 4 or rows_alone:  # the engine's path: skip building a sparse matrix
             out = np.zeros((len(rows), self.dim), dtype=np.float32)
             for k, r in enumerate(rows):
                 if r:

@@ -149,18 +149,22 @@ class ExemplarIndex:
             row += len(pos) + len(neg)
         self._ordinary = len(ordinary)
         self._all = np.ascontiguousarray(np.vstack(blocks), dtype=np.float32)
+        self._plan = _ReducePlan(self._ordinary, self._ranges)
 
-    def contrast(self, vectors: np.ndarray) -> np.ndarray:
-        """``len(vectors) × 12`` array of contrast scores in [-2, 2] (0 where a tactic has no examples)."""
-        sims = np.asarray(vectors, dtype=np.float32) @ self._all.T
-        out = np.zeros((len(vectors), len(LABELS)), dtype=np.float32)
-        best_ordinary = sims[:, : self._ordinary].max(axis=1) if self._ordinary else np.full(len(vectors), -1.0)
-        for j, (p0, p1, n0, n1) in enumerate(self._ranges):
-            if p1 == p0:
-                continue
-            best_neg = np.maximum(best_ordinary, sims[:, n0:n1].max(axis=1)) if n1 > n0 else best_ordinary
-            out[:, j] = sims[:, p0:p1].max(axis=1) - best_neg
-        return out
+    def contrast(self, vectors: np.ndarray, *, rows_alone: bool = False) -> np.ndarray:
+        """``len(vectors) × 12`` array of contrast scores in [-2, 2] (0 where a tactic has no examples).
+
+        ``rows_alone``: compare each line with the examples in its own matrix product, as if it came alone, so
+        its scores do not depend on the other lines of the batch to the last bit (BLAS picks different kernels
+        for different shapes); the engine wants that, a bulk classification does not need it."""
+        x = np.asarray(vectors, dtype=np.float32)
+        if rows_alone:
+            sims = np.empty((len(x), len(self._all)), dtype=np.float32)
+            for k in range(len(x)):
+                sims[k] = x[k : k + 1] @ self._all.T
+        else:
+            sims = x @ self._all.T
+        return self._plan.contrast(sims)
 
     def nearest_positive(self, vector: np.ndarray, tactic: str) -> tuple[str, float] | None:
         j = LABELS.index(tactic)
@@ -169,3 +173,47 @@ class ExemplarIndex:
         sims = self._pos[j] @ vector
         k = int(sims.argmax())
         return self.exemplars.positive[tactic][k], float(sims[k])
+
+
+class _ReducePlan:
+    """Nearest positive − nearest negative for every tactic from rows of similarities, with one
+    ``maximum.reduceat`` over the contiguous blocks of examples instead of a loop over tactics. Maxima are
+    exact, so this gives bit for bit what the loop over tactics gave."""
+
+    def __init__(self, ordinary: int, ranges: list[tuple[int, int, int, int]]) -> None:
+        # reduceat reduces from each start to the next: every non-empty block gets a start, used or not
+        starts: list[int] = [0] if ordinary else []
+        tactics: list[int] = []
+        pos: list[int] = []
+        neg: list[int] = []
+        for j, (p0, p1, n0, n1) in enumerate(ranges):
+            if p1 > p0:
+                tactics.append(j)
+                pos.append(len(starts))
+                starts.append(p0)
+            if n1 > n0:
+                if p1 > p0:
+                    neg.append(len(starts))
+                starts.append(n0)
+            elif p1 > p0:
+                neg.append(-1)
+        self._starts = np.asarray(starts, dtype=np.intp)
+        self._ordinary = ordinary
+        self._tactics = np.asarray(tactics, dtype=np.intp)
+        self._pos = np.asarray(pos, dtype=np.intp)
+        self._neg = np.asarray(neg, dtype=np.intp)
+        self._has_neg = self._neg >= 0
+
+    def contrast(self, sims: np.ndarray) -> np.ndarray:
+        n = len(sims)
+        out = np.zeros((n, len(LABELS)), dtype=np.float32)
+        if not len(self._tactics):
+            return out
+        best = np.maximum.reduceat(sims, self._starts, axis=1)
+        best_ordinary = best[:, 0] if self._ordinary else np.full(n, -1.0)
+        best_neg = np.empty((n, len(self._tactics)), dtype=np.result_type(best.dtype, best_ordinary.dtype))
+        best_neg[:] = best_ordinary[:, None]
+        with_neg = self._has_neg
+        best_neg[:, with_neg] = np.maximum(best_ordinary[:, None], best[:, self._neg[with_neg]])
+        out[:, self._tactics] = best[:, self._pos] - best_neg
+        return out

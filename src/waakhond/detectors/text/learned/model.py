@@ -73,19 +73,26 @@ class TextModel:
         self.index = ExemplarIndex(exemplars, self.embedding)
         return self
 
-    def score_plain(self, plain_texts: Sequence[str]) -> LineScores:
-        rows = self.embedding.ids(plain_texts)
-        x = self.embedding.embed_ids(rows)
-        return self.score_vectors(x, self.lexical(rows, x))
+    def score_plain(self, plain_texts: Sequence[str], *, rows_alone: bool = False) -> LineScores:
+        """Scores for lines already passed through :func:`~waakhond.detectors.text.learned.style.plain`.
 
-    def lexical(self, rows: Sequence[Sequence[int]], x: np.ndarray) -> np.ndarray:
+        ``rows_alone``: score each line exactly as if it came alone (same to the last bit, whatever else is in
+        the batch), sharing only the per-call overhead; the engine scores a group of requests this way, so a
+        decision never depends on which other requests happened to share its transaction."""
+        rows = self.embedding.ids(plain_texts)
+        x = self.embedding.embed_ids(rows, rows_alone=rows_alone)
+        return self.score_vectors(x, self.lexical(rows, x, rows_alone=rows_alone), rows_alone=rows_alone)
+
+    def lexical(self, rows: Sequence[Sequence[int]], x: np.ndarray, *, rows_alone: bool = False) -> np.ndarray:
         """The lexical heads' logits (``len × 12``) for texts given as piece ids and their vectors."""
         if self.lex_pieces is None or self.lex_w is None or self.lex_b is None:
             return np.zeros((len(rows), len(LABELS)), dtype=np.float32)
-        if len(rows) <= 4:
-            pieces = np.stack([self.lex_pieces[sorted(set(r))].sum(axis=0) if r else np.zeros(len(LABELS))
-                               for r in rows])
-            return (pieces + x @ self.lex_w.T + self.lex_b).astype(np.float32)
+        if len(rows) <= 4 or rows_alone:  # line by line, as the engine's path scores one line alone
+            out = np.empty((len(rows), len(LABELS)), dtype=np.float32)
+            for k, r in enumerate(rows):
+                pieces = self.lex_pieces[sorted(set(r))].sum(axis=0) if r else np.zeros(len(LABELS))
+                out[k] = (pieces + x[k : k + 1] @ self.lex_w.T + self.lex_b)[0]
+            return out
         return self.lexical_bag(self.embedding.bag(rows), x)
 
     def lexical_bag(self, bag: Any, x: np.ndarray) -> np.ndarray:
@@ -94,12 +101,22 @@ class TextModel:
             return np.zeros((x.shape[0], len(LABELS)), dtype=np.float32)
         return (np.asarray(bag @ self.lex_pieces) + x @ self.lex_w.T + self.lex_b).astype(np.float32)
 
-    def score_vectors(self, x: np.ndarray, lexical: np.ndarray | None = None) -> LineScores:
+    def score_vectors(self, x: np.ndarray, lexical: np.ndarray | None = None, *,
+                      rows_alone: bool = False) -> LineScores:
         """Scores of lines given as vectors and, when the model has lexical heads, their logits
         (:meth:`lexical`)."""
-        groom = x @ self.groom_w + self.groom_b
-        head = x @ self.tactic_w.T + self.tactic_b
-        contrast = self.index.contrast(x) if self.index is not None else np.zeros_like(head)
+        if rows_alone:  # one matrix product per line: BLAS kernels (and their rounding) depend on the shape
+            groom = np.empty(len(x), dtype=np.result_type(x.dtype, self.groom_w.dtype))
+            head = np.empty((len(x), len(self.tactic_b)), dtype=np.result_type(x.dtype, self.tactic_w.dtype))
+            for k in range(len(x)):
+                row = x[k : k + 1]
+                groom[k] = (row @ self.groom_w + self.groom_b)[0]
+                head[k] = (row @ self.tactic_w.T + self.tactic_b)[0]
+        else:
+            groom = x @ self.groom_w + self.groom_b
+            head = x @ self.tactic_w.T + self.tactic_b
+        contrast = (self.index.contrast(x, rows_alone=rows_alone) if self.index is not None
+                    else np.zeros_like(head))
         lex = np.zeros_like(head) if lexical is None else lexical
         z = (self.tactic_mix[:, 0] + self.tactic_mix[:, 1] * head + self.tactic_mix[:, 2] * contrast
              + self.tactic_mix[:, 3] * lex)

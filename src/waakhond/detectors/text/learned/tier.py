@@ -41,14 +41,18 @@ def active() -> TextModel | None:
     return shipped()
 
 
-def read_lines(texts: Sequence[str], lang: str | None = None, model: TextModel | bool | None = True,
-               ) -> list[LineResult]:
-    """Rule and learned results for ``texts`` (in order). ``model=True`` means the shipped model if enabled."""
+def read_lines(texts: Sequence[str], lang: str | None = None, model: TextModel | bool | None = True, *,
+               langs: Sequence[str | None] | None = None, rows_alone: bool = False) -> list[LineResult]:
+    """Rule and learned results for ``texts`` (in order). ``model=True`` means the shipped model if enabled.
+
+    ``langs`` gives each line its own language hint (instead of ``lang`` for all); ``rows_alone`` scores every
+    line exactly as it would be scored alone (see :meth:`TextModel.score_plain`)."""
     learned = active() if model is True else (model or None)
-    rules = [classify_text(t, lang) if t else {} for t in texts]
+    hints = langs if langs is not None else [lang] * len(texts)
+    rules = [classify_text(t, h) if t else {} for t, h in zip(texts, hints, strict=True)]
     if learned is None or not texts:
         return [LineResult(h, None) for h in rules]
-    scores = learned.score_plain([plain(t[:LEARNED_CHARS]) for t in texts])
+    scores = learned.score_plain([plain(t[:LEARNED_CHARS]) for t in texts], rows_alone=rows_alone)
     out: list[LineResult] = []
     for k, hits in enumerate(rules):
         merged = add_learned_hits(hits, scores.tactics[k], functools.partial(_explain, learned, scores.vectors[k]))
