@@ -44,11 +44,7 @@ from waakhond.store.database import Database
 
 def run(group: int, n: int, profile: bool, unique: bool = False) -> float:
     """CPU ms per event for ``n`` message events in groups of ``group``, after accounts and a warm-up."""
-    bodies = [orjson.loads(b) for b in make_events(n + 300)]
-    if unique:
-        for i, body in enumerate(bodies):
-            if body["kind"] == "message":
-                body["text"] += " " + _word(i)
+    bodies = [orjson.loads(b) for b in make_events(n + 300, unique_texts=unique)]
     with tempfile.TemporaryDirectory(prefix="waakhond-cost-") as tmp:
         engine = Engine(Database.connect(f"sqlite:///{Path(tmp) / 'cost.db'}"))
         warm, rest = bodies[:300], bodies[300:]
@@ -68,17 +64,6 @@ def run(group: int, n: int, profile: bool, unique: bool = False) -> float:
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
         pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
     return cpu / len(rest) * 1000
-
-
-def _word(i: int) -> str:
-    """A made-up lowercase word for number ``i`` (no digits: numbers are read as ages)."""
-    letters = "bcdfghjklmnpqrstvwxz"
-    out = "zo"
-    while True:
-        i, r = divmod(i, len(letters))
-        out += letters[r]
-        if not i:
-            return out
 
 
 def main() -> None:
