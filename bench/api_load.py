@@ -40,7 +40,10 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def make_events(n: int, seed: int = 7) -> list[bytes]:
+def make_events(n: int, seed: int = 7, unique_texts: bool = False) -> list[bytes]:
+    """200 account events, then ``n`` DMs between random pairs of the first 400 accounts. The DM lines come from
+    LINES; ``unique_texts`` appends a made-up word to each, so no two messages read the same (as in real traffic,
+    and as the engine cannot read a line once for several messages of a batch)."""
     rng = random.Random(seed)
     t0 = datetime(2026, 11, 1, tzinfo=UTC)
     users = [f"u{i}" for i in range(2000)]
@@ -50,9 +53,21 @@ def make_events(n: int, seed: int = 7) -> list[bytes]:
                     "birth_year": rng.choice([1980, 1990, 2012, 2013, 2014])})
     for i in range(n):
         a, b = rng.sample(users[:400], 2)
+        text = rng.choice(LINES) + (" " + _word(i) if unique_texts else "")
         out.append({"id": f"msg{i}", "kind": "message", "occurred_at": (t0 + timedelta(seconds=i)).isoformat(),
-                    "sender_id": a, "recipient_ids": [b], "channel": "dm", "text": rng.choice(LINES)})
+                    "sender_id": a, "recipient_ids": [b], "channel": "dm", "text": text})
     return [orjson.dumps(e) for e in out]
+
+
+def _word(i: int) -> str:
+    """A made-up lowercase word for number ``i`` (no digits: numbers are read as ages)."""
+    letters = "bcdfghjklmnpqrstvwxz"
+    out = "zo"
+    while True:
+        i, r = divmod(i, len(letters))
+        out += letters[r]
+        if not i:
+            return out
 
 
 async def post(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, body: bytes, key: str) -> int:
@@ -111,13 +126,14 @@ async def load(port: int, key: str, bodies: list[bytes], rate: float, connection
             "p50_ms": pct(0.50), "p95_ms": pct(0.95), "p99_ms": pct(0.99), "max_ms": latencies[-1] * 1000}
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process and its threads (Linux ``/proc``), 0 where unavailable."""
+def _cpu_seconds(pid: int) -> tuple[float, float]:
+    """User and system CPU time of a process and its threads (Linux ``/proc``), zeros where unavailable."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return 0.0, 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
 
 
 def main() -> None:
@@ -127,6 +143,7 @@ def main() -> None:
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--batch", type=int, default=1, help="events per request (1: one event a request)")
     ap.add_argument("--database-url", default=None, help="default: a fresh SQLite file in a temp dir")
+    ap.add_argument("--unique-texts", action="store_true", help="give every message a text of its own")
     ap.add_argument("--server-cpu", type=int, default=0,
                     help="CPU the server is pinned to (the client runs on the others); -1: no pinning")
     args = ap.parse_args()
@@ -156,7 +173,7 @@ def main() -> None:
                     sys.exit(f"the server did not start: {server.stderr.read().decode() if server.stderr else ''}")
                 time.sleep(0.1)
         n = int(args.rate * args.seconds)
-        bodies = make_events(n)
+        bodies = make_events(n, unique_texts=args.unique_texts)
         warm, bodies = bodies[:300], bodies[300:]
         asyncio.run(load(port, key, warm, 300, 8))  # accounts + warm-up
         events = len(bodies)
@@ -164,15 +181,18 @@ def main() -> None:
             bodies = [b"[" + b",".join(bodies[i : i + args.batch]) + b"]" for i in range(0, len(bodies), args.batch)]
         cpu_before = _cpu_seconds(server.pid)
         r = asyncio.run(load(port, key, bodies, args.rate / args.batch, args.connections))
-        server_cpu = _cpu_seconds(server.pid) - cpu_before
+        user, system = (a - b for a, b in zip(_cpu_seconds(server.pid), cpu_before, strict=True))
+        server_cpu = user + system
         what = "single-event requests" if args.batch == 1 else f"requests of {args.batch} events"
+        what += ", every text its own" if args.unique_texts else ""
         print(f"API load, one worker, {what} on loopback ({args.database_url or 'SQLite'}):")
         print(f"  offered {args.rate:.0f} events/s for {args.seconds:.0f}s: {r['requests']} requests in "
               f"{r['seconds']:.1f}s = {r['rate'] * args.batch:.0f} events/s, errors {r['errors']}")
         print(f"  latency p50 {r['p50_ms']:.1f} ms, p95 {r['p95_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms, "
               f"max {r['max_ms']:.1f} ms")
         print(f"  server CPU {server_cpu:.1f} s = {server_cpu / events * 1000:.2f} ms per event "
-              f"({server_cpu / r['seconds'] * 100:.0f} % of one core)")
+              f"({user / events * 1000:.2f} user, {system / events * 1000:.2f} system; "
+              f"{server_cpu / r['seconds'] * 100:.0f} % of one core)")
     finally:
         server.terminate()
         server.wait(timeout=10)

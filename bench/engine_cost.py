@@ -8,7 +8,18 @@ one a first contact) through :meth:`waakhond.pipeline.Engine.process_groups` on 
 of the size a busy API worker sees (group commit shares one transaction among concurrent requests), and prints
 CPU time (``time.process_time``) per event: parsing, detectors, memory, policy, the writes and the commit. CPU
 time, not wall-clock time, so the figure holds on a machine shared with other work; pin it with
-``taskset -c 0`` for steadier figures. The HTTP layer (≈ 0.65 ms a request) comes on top.
+``taskset -c 0`` for steadier figures. The HTTP layer comes on top.
+
+The load generator's chat lines come from a list of 15, so a group holds the same line more than once, and the
+tactic detector reads each distinct line of a group once. ``--unique-texts`` gives every message its own text
+(a made-up word appended), as real traffic mostly has; it is the fairer figure.
+
+For a figure that does not move with the machine's load, count instructions with valgrind at two sizes:
+
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null python bench/engine_cost.py --groups 8 --events 96
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null python bench/engine_cost.py --groups 8 --events 352
+
+and divide the difference of the two "refs" totals by 256 (start-up and warm-up cancel out).
 """
 
 from __future__ import annotations
@@ -31,9 +42,9 @@ from waakhond.pipeline import Engine
 from waakhond.store.database import Database
 
 
-def run(group: int, n: int, profile: bool) -> float:
+def run(group: int, n: int, profile: bool, unique: bool = False) -> float:
     """CPU ms per event for ``n`` message events in groups of ``group``, after accounts and a warm-up."""
-    bodies = [orjson.loads(b) for b in make_events(n + 300)]
+    bodies = [orjson.loads(b) for b in make_events(n + 300, unique_texts=unique)]
     with tempfile.TemporaryDirectory(prefix="waakhond-cost-") as tmp:
         engine = Engine(Database.connect(f"sqlite:///{Path(tmp) / 'cost.db'}"))
         warm, rest = bodies[:300], bodies[300:]
@@ -60,10 +71,12 @@ def main() -> None:
     ap.add_argument("--events", type=int, default=3000, help="message events per group size")
     ap.add_argument("--groups", type=int, nargs="+", default=[1, 8, 32], help="requests per transaction")
     ap.add_argument("--profile", action="store_true", help="print a cProfile of the last group size")
+    ap.add_argument("--unique-texts", action="store_true", help="give every message a text of its own")
     args = ap.parse_args()
-    print("Engine CPU per event (parse + detectors + memory + policy + writes + commit), SQLite file:")
+    texts = "every message its own text" if args.unique_texts else "the load generator's 15 lines"
+    print(f"Engine CPU per event (parse + detectors + memory + policy + writes + commit), SQLite file, {texts}:")
     for k, g in enumerate(args.groups):
-        ms = run(g, args.events, args.profile and k == len(args.groups) - 1)
+        ms = run(g, args.events, args.profile and k == len(args.groups) - 1, args.unique_texts)
         print(f"  groups of {g:>3} single-event requests: {ms:.3f} ms CPU per event ({1000 / ms:,.0f} events per "
               f"CPU-second)")
 

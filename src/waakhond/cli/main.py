@@ -96,6 +96,7 @@ def serve(
 
     from waakhond.api.app import create_app, settle_process
     from waakhond.policy import PolicyError
+    from waakhond.store.checkpoint import Checkpointer
 
     engine = _engine(rules)
     if demo:
@@ -118,11 +119,14 @@ def serve(
         signal.signal(signal.SIGHUP, _reload)
     out.print(f"waakhond {__version__} on http://{host}:{port}  (API docs: /docs, store: {engine.db.dialect})")
     worker = _reporting_worker(engine)  # hotline reports, webhooks, retention purge
+    checkpointer = Checkpointer(engine.db)  # SQLite: WAL checkpoints off the writer's path
+    checkpointer.start()
     try:
         api = create_app(engine)
         settle_process()
         uvicorn.run(api, host=host, port=port, log_level=log_level, access_log=False)
     finally:
+        checkpointer.stop()
         worker.stop()
 
 

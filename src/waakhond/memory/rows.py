@@ -24,44 +24,53 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import field, make_dataclass
-from operator import attrgetter, itemgetter
+from operator import attrgetter
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Connection, and_, bindparam, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
 from sqlalchemy.sql import Executable
 
 R = TypeVar("R")
 
-#: Keys per ``SELECT … IN`` (well under every backend's limit on bound parameters).
+#: Keys per query (well under every backend's limit on bound parameters, and under SQLite's expression depth of
+#: 1,000 for the ``OR`` of a composite key).
 CHUNK = 512
+COMPOSITE_CHUNK = 256
 
 
 class InQuery:
-    """``SELECT columns WHERE k1 IN (…) [AND k2 IN (…)]`` for any number of keys, with a fixed number of bound
-    parameters per list: the next power of two, padded by repeating a key. So there is one statement per size,
-    compiled once, instead of SQLAlchemy re-rendering an expanding ``IN`` on every execution (that cost about
-    as much as the query itself) and the database preparing a new statement for every length.
+    """``SELECT columns WHERE key IN (…)`` for any number of keys, with a fixed number of bound parameters: the
+    next power of two, padded by repeating a key. So there is one statement per size, compiled once, instead of
+    SQLAlchemy re-rendering an expanding ``IN`` on every execution (that cost about as much as the query
+    itself) and the database preparing a new statement for every length.
 
-    A composite key is looked up as ``a IN (…) AND b IN (…)``, not as row values: SQLite scans the whole table
-    for ``(a, b) IN (…)``. The cross product may return a few rows nobody asked for; they are real rows."""
+    A composite key is looked up as ``(a = ? AND b = ?) OR (a = ? AND b = ?) …``: each term is one index lookup
+    on SQLite and PostgreSQL. Row values, ``(a, b) IN (…)``, make SQLite scan the whole table, and
+    ``a IN (…) AND b IN (…)`` returns the cross product (for 512 pairs of relations: 4,557 rows in 56 ms, against
+    27 rows in 1.4 ms)."""
 
     def __init__(self, columns: Sequence[Any], keys: Sequence[Any]) -> None:
         self.columns = list(columns)
         self.keys = list(keys)
-        self._statements: dict[tuple[int, ...], Executable] = {}
+        self.chunk = CHUNK if len(self.keys) == 1 else COMPOSITE_CHUNK
+        self._statements: dict[int, Executable] = {}
 
-    def execute(self, conn: Connection, values: Sequence[Sequence[Any]]) -> Sequence[Any]:
-        """Rows whose key columns are in ``values`` (one non-empty sequence per key column, each ≤ CHUNK)."""
-        sizes = tuple(1 << (len(v) - 1).bit_length() for v in values)
-        statement = self._statements.get(sizes)
+    def execute(self, conn: Connection, keys: Sequence[Any]) -> Sequence[Any]:
+        """Rows whose key is in ``keys`` (1 to ``self.chunk`` of them: values, or tuples for a composite key)."""
+        size = 1 << (len(keys) - 1).bit_length()
+        statement = self._statements.get(size)
         if statement is None:
-            statement = self._statements[sizes] = select(*self.columns).where(and_(*(
-                c.in_([bindparam(f"{c.key}_{i}") for i in range(n)]) for c, n in zip(self.keys, sizes, strict=True)
-            )))
-        params: dict[str, Any] = {}
-        for c, v, n in zip(self.keys, values, sizes, strict=True):
-            padded = [*v, *[v[-1]] * (n - len(v))]
-            params.update({f"{c.key}_{i}": x for i, x in enumerate(padded)})
+            if len(self.keys) == 1:
+                where = self.keys[0].in_([bindparam(f"k{i}") for i in range(size)])
+            else:
+                where = or_(*(and_(*(c == bindparam(f"k{i}_{j}") for j, c in enumerate(self.keys)))
+                              for i in range(size)))
+            statement = self._statements[size] = select(*self.columns).where(where)
+        padded = [*keys, *[keys[-1]] * (size - len(keys))]
+        if len(self.keys) == 1:
+            params = {f"k{i}": k for i, k in enumerate(padded)}
+        else:
+            params = {f"k{i}_{j}": v for i, k in enumerate(padded) for j, v in enumerate(k)}
         return conn.execute(statement, params).all()
 
 
@@ -78,8 +87,6 @@ class _Table:
         self.record = _record_class(model.__name__.removesuffix("Row"), table.columns)
         self.values = attrgetter(*self.names)
         self.key = attrgetter(*self.key_names)
-        positions = [self.names.index(n) for n in self.key_names]
-        self.key_of_values = itemgetter(*positions)  # the key of a row of values in column order
         self.select = InQuery(list(table.columns), keys)
         self.insert: Executable = insert(table)
         self.update: Executable = update(table).where(and_(*(c == bindparam(f"key_{c.key}") for c in keys)))
@@ -132,19 +139,13 @@ class Rows(Generic[R]):
         return row
 
     def load(self, conn: Connection, keys: Iterable[Any]) -> None:
-        """Read the rows for ``keys`` not read yet, in one query per :data:`CHUNK` keys."""
+        """Read the rows for ``keys`` not read yet, in one query per :data:`CHUNK` keys (exactly those rows)."""
         wanted = sorted({k for k in keys if k not in self.rows})
         t = self._t
-        for i in range(0, len(wanted), CHUNK):
-            chunk = wanted[i : i + CHUNK]
-            if len(t.key_names) == 1:
-                per_column = [chunk]
-            else:
-                per_column = [sorted({k[j] for k in chunk}) for j in range(len(t.key_names))]
-            for values in t.select.execute(conn, per_column):
-                key = t.key_of_values(values)
-                if key not in self.rows or self.rows[key] is None:  # never replace a row this transaction has
-                    self.adopt(values)
+        step = t.select.chunk
+        for i in range(0, len(wanted), step):
+            for values in t.select.execute(conn, wanted[i : i + step]):
+                self.adopt(values)
         for k in wanted:
             self.rows.setdefault(k, None)
 

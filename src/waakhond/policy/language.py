@@ -140,6 +140,10 @@ class Expression:
     tactics: frozenset[str]
     _evaluate: Evaluator = field(repr=False, compare=False)
     _witness: Witness = field(repr=False, compare=False)
+    #: signal names of which at least one must score above 0 for the condition to hold (None: no such set).
+    #: When none does, the condition is false and evaluating it could not have raised, so the policy skips
+    #: it: most rules start with ``signal(...) >= x`` and most events have few signals.
+    needs: frozenset[str] | None = field(default=None, compare=False)
 
     def evaluate(self, facts: Facts, scores: Scores) -> bool:
         """Whether the condition holds. ``scores`` maps a signal name to its highest score for the event."""
@@ -180,6 +184,7 @@ def compile_expression(source: str) -> Expression:
         tactics=frozenset(checker.tactics),
         _evaluate=typed.evaluate,
         _witness=typed.witness,
+        needs=typed.guard,
     )
 
 
@@ -208,6 +213,12 @@ class _Typed:
     value: Any = None  # the value of a constant (a tuple for a literal list)
     fact: str = ""  # set when the node is a bare fact name
     score: bool = False  # a 0..1 score from a function
+    #: signal names of which one must score above 0 for this (true/false) node to hold; None: no such set
+    guard: frozenset[str] | None = None
+    #: evaluating it cannot raise, whatever the facts (numbers from functions, equality, plain facts)
+    safe: bool = False
+    #: the names a score or count function reads (for guards)
+    reads: frozenset[str] = frozenset()
 
     def describe(self) -> str:
         kinds = {"bool": "true/false", "number": "a number", "str": "text", "none": "None", "list": "a list"}
@@ -337,7 +348,8 @@ class _Checker:
                     return []
                 return [w for wit in wits for w in wit(f, s, False)]
 
-        return _Typed("bool", evaluate, witness, self.source(node))
+        return _Typed("bool", evaluate, witness, self.source(node), guard=_guard_of(node.op, parts),
+                      safe=all(p.safe for p in parts))
 
     def _unary(self, node: ast.UnaryOp) -> _Typed:
         if isinstance(node.op, ast.Not):
@@ -346,7 +358,8 @@ class _Checker:
                 return _ERROR
             fn, wit = inner.evaluate, inner.witness
             return _Typed(
-                "bool", lambda f, s: not fn(f, s), lambda f, s, held: wit(f, s, not held), self.source(node)
+                "bool", lambda f, s: not fn(f, s), lambda f, s, held: wit(f, s, not held), self.source(node),
+                safe=inner.safe,
             )
         if isinstance(node.op, ast.USub | ast.UAdd) and isinstance(node.operand, ast.Constant):
             value = node.operand.value
@@ -387,7 +400,7 @@ class _Checker:
                 return [name if value else f"not {name}"]
             return [f"{name}={_show(value)}"]
 
-        return _Typed(kind, evaluate, witness, name, fact=name)
+        return _Typed(kind, evaluate, witness, name, fact=name, safe=True)
 
     def _constant(self, node: ast.Constant) -> _Typed:
         value = node.value
@@ -467,7 +480,7 @@ class _Checker:
             def witness(f: Facts, s: Scores, held: bool) -> list[str]:
                 return [f"{prefix} {label} {s.get(label, 0.0):.2f}"]
 
-            return _Typed("number", evaluate, witness, text, score=True)
+            return _Typed("number", evaluate, witness, text, score=True, safe=True, reads=frozenset(labels))
         group = tuple(labels)
 
         def evaluate_any(f: Facts, s: Scores) -> float:
@@ -477,7 +490,7 @@ class _Checker:
             best = max(group, key=lambda label: s.get(label, 0.0))
             return [f"tactic {best} {s.get(best, 0.0):.2f}"]
 
-        return _Typed("number", evaluate_any, witness_any, text, score=True)
+        return _Typed("number", evaluate_any, witness_any, text, score=True, safe=True, reads=frozenset(group))
 
     def _tactic_count(self, node: ast.Call) -> _Typed:
         help_text = FUNCTIONS["tactic_count"]
@@ -507,7 +520,7 @@ class _Checker:
             found = [label for label in labels if s.get(label, 0.0) >= min_score]
             return [f"{len(found)} tactics >= {min_score:.2f}" + (f" ({', '.join(found)})" if found else "")]
 
-        return _Typed("number", evaluate, witness, self.source(node))
+        return _Typed("number", evaluate, witness, self.source(node), safe=True, reads=frozenset(labels))
 
     # -- comparisons
 
@@ -535,7 +548,9 @@ class _Checker:
             return [w for wit in wits for w in wit(f, s, held)]
 
         if len(steps) == 1:
-            return _Typed("bool", steps[0], witness, self.source(node))
+            lhs, rhs = operands
+            return _Typed("bool", steps[0], witness, self.source(node), guard=_lower_bound(node.ops[0], lhs, rhs),
+                          safe=_cannot_raise(node.ops[0], lhs, rhs))
         chain = tuple(steps)
 
         def evaluate(f: Facts, s: Scores) -> bool:
@@ -636,6 +651,41 @@ class _Checker:
             values = ", ".join(f'"{v}"' for v in sorted(known) if v)
             hint = suggest(str(value), known) or f"known values: {values}"
             self.problem(node, f"'{typed.fact}' is never \"{value}\"", hint)
+
+
+def _lower_bound(op: ast.cmpop, left: _Typed, right: _Typed) -> frozenset[str] | None:
+    """The guard of ``score >= c`` (c > 0) or ``score > c`` (c >= 0), either way round, and of the same with
+    ``tactic_count``: it can only hold when one of the names the function reads scores above 0."""
+    if isinstance(op, ast.Lt | ast.LtE):
+        op, left, right = (ast.GtE() if isinstance(op, ast.LtE) else ast.Gt()), right, left
+    if not (left.reads and right.constant and right.type == "number") or not isinstance(op, ast.Gt | ast.GtE):
+        return None
+    # When no name scores above 0, a score is 0.0 and tactic_count (counting scores >= min_score > 0) is 0.
+    holds_at_zero = right.value < 0 if isinstance(op, ast.Gt) else right.value <= 0
+    return None if holds_at_zero else left.reads
+
+
+def _cannot_raise(op: ast.cmpop, left: _Typed, right: _Typed) -> bool:
+    """Whether a comparison can raise for facts of an unexpected type (the rule would be skipped with an error)."""
+    if isinstance(op, ast.Eq | ast.NotEq):
+        return True
+    numbers = all(side.reads or (side.constant and side.type == "number") for side in (left, right))
+    return numbers and isinstance(op, ast.Lt | ast.LtE | ast.Gt | ast.GtE)
+
+
+def _guard_of(op: ast.boolop, parts: Sequence[_Typed]) -> frozenset[str] | None:
+    """``a and b``: the guard of the first part that has one, if every part before it cannot raise (skipping the
+    rule then changes nothing, not even the errors reported); ``a or b``: the union, if every part has one."""
+    if isinstance(op, ast.And):
+        for part in parts:
+            if part.guard is not None:
+                return part.guard
+            if not part.safe:
+                return None
+        return None
+    if all(p.guard is not None for p in parts):
+        return frozenset().union(*(p.guard for p in parts if p.guard is not None))
+    return None
 
 
 def _mismatch_hint(left: _Typed, right: _Typed) -> str:

@@ -224,7 +224,11 @@ class Policy:
         chosen: dict[ActionType, tuple[ActionSpec, str]] = {}
         enforced = 0
         shadow_file = self.mode == "shadow"
+        present = {name for name, score in scores.items() if score > 0}
         for rule in self.rules:
+            needs = rule.when.needs
+            if needs is not None and needs.isdisjoint(present):
+                continue  # false without evaluating (see Expression.needs)
             try:
                 matched = rule.when.evaluate(facts, scores)
             except (
