@@ -158,7 +158,7 @@ class ExemplarIndex:
         its scores do not depend on the other lines of the batch to the last bit (BLAS picks different kernels
         for different shapes); the engine wants that, a bulk classification does not need it."""
         x = np.asarray(vectors, dtype=np.float32)
-        if rows_alone:
+        if rows_alone and len(x) > 1:  # a single line is alone already
             sims = np.empty((len(x), len(self._all)), dtype=np.float32)
             for k in range(len(x)):
                 sims[k] = x[k : k + 1] @ self._all.T

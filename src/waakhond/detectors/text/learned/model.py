@@ -105,6 +105,7 @@ class TextModel:
                       rows_alone: bool = False) -> LineScores:
         """Scores of lines given as vectors and, when the model has lexical heads, their logits
         (:meth:`lexical`)."""
+        rows_alone = rows_alone and len(x) > 1  # a single line is alone already
         if rows_alone:  # one matrix product per line: BLAS kernels (and their rounding) depend on the shape
             groom = np.empty(len(x), dtype=np.result_type(x.dtype, self.groom_w.dtype))
             head = np.empty((len(x), len(self.tactic_b)), dtype=np.result_type(x.dtype, self.tactic_w.dtype))
@@ -127,8 +128,9 @@ class TextModel:
         head_part = z - np.log(t / (1 - t))
         contrast_part = 20.0 * (contrast - self.tactic_margin)
         probs = 1.0 / (1.0 + np.exp(-np.maximum(head_part, contrast_part)))
-        probs[empty] = 0.0
-        groom = np.where(empty, self.groom_b - 5.0, groom)
+        if empty.any():  # lines without a single known piece
+            probs[empty] = 0.0
+            groom = np.where(empty, self.groom_b - 5.0, groom)
         return LineScores(groom.astype(np.float32), probs.astype(np.float32), x)
 
     # -- persistence -------------------------------------------------------------------------------------------
