@@ -4,7 +4,7 @@ Memory (accounts, relations, conversations) and behaviour memory (windows, style
 read and change a handful of rows per event. Through the ORM's unit of work that cost more CPU than the
 detectors: instrumented objects, an attribute event per assignment, a topological sort and one statement per
 row kind at every autoflush. Here a row is a plain slotted object with the attributes of its ORM class, read
-with one ``SELECT … IN`` per table for a whole batch, and written back with one executemany ``INSERT`` for the
+with one query per table for a whole batch (:class:`InQuery`), and written back with one executemany ``INSERT`` for the
 new rows and one executemany ``UPDATE`` per set of changed columns. What changed is found by comparing each
 row with the values last read or written, so callers change rows by plain assignment, as they would an ORM
 object. As with the ORM's JSON columns, a JSON value must be replaced (``row.state = {...}``), not changed in

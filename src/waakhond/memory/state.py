@@ -106,7 +106,6 @@ class Memory:
         for rows in self._tables.values():
             rows.flush(conn, everything)
 
-
     def prefetch_batch(self, events: Sequence[Event]) -> None:
         """Load in three queries the accounts, relations and conversations a whole batch will read."""
         ids: set[str] = set()
