@@ -94,6 +94,9 @@ def evaluate_cmd(
     plots: Annotated[Path | None, typer.Option(help="write precision-recall.png and calibration.png here")] = None,
     one_sided: Annotated[bool, typer.Option(
         "--one-sided", help="kit only: score each side alone in windows of 150 lines (offenders vs benign)")] = False,
+    long: Annotated[bool, typer.Option(
+        "--long", help="kit only: add long ordinary chats (the split's benign chats strung together, 8-30 each), "
+        "the length trap: evidence that builds up by chance over hundreds of lines")] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Precision, recall, F1, F0.5, ROC-AUC, average precision, earliness and calibration on labelled chats."""
@@ -108,6 +111,12 @@ def evaluate_cmd(
         from waakhond.training.kit import one_sided as one_sided_windows
 
         convs = one_sided_windows(convs, seed)
+    if long:
+        if kit is None:
+            raise _fail("--long needs --kit")
+        from waakhond.training.kit import long_benign
+
+        convs = convs + [c for c in long_benign(convs, seed) if split is None or c.split == split]
     chosen: Any = not rules_only
     if model is not None and not rules_only:
         try:
@@ -131,6 +140,12 @@ def _print_report(rep: Any) -> None:
     table.add_row(fmt(rep.precision), fmt(rep.recall), fmt(rep.f1), fmt(rep.f05), fmt(rep.roc_auc),
                   fmt(rep.average_precision), fmt(rep.earliness_median), fmt(rep.ece))
     out.print(table)
+    sources = Table(title="flagged, per source")
+    for col in ("source", "conversations", "flagged"):
+        sources.add_column(col, justify="right" if col != "source" else "left")
+    for src, row in rep.by_source.items():
+        sources.add_row(src, f"{int(row['n']):,}", f"{row['flagged']:.1%}")
+    out.print(sources)
     worst = Table(title="worst errors")
     for col in ("kind", "id", "source", "risk", "length", "alert at"):
         worst.add_column(col)

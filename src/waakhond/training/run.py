@@ -108,7 +108,7 @@ def train_model(conversations: list[Conversation], out: Path, teacher_cache: Pat
     assert lines.vectors is not None
     scores = model.score_vectors(lines.vectors, model.lexical_bag(lines.bags, lines.vectors))
     benign_groom = scores.groom[train_mask & (labels == 0)]
-    floor = float(np.quantile(benign_groom, 0.95))
+    floor = float(np.quantile(benign_groom, t.FLOOR_QUANTILE))
     by_conv: dict[int, list[int]] = {}
     for k, ci in enumerate(lines.conv):
         by_conv.setdefault(ci, []).append(k)
