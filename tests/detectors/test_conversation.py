@@ -263,3 +263,23 @@ def test_messages_without_senders_or_times_work() -> None:
     )
     assert score.flagged
     assert score.groomer is None
+
+
+def test_a_learned_tactic_counts_for_its_weight_a_rule_tactic_in_full() -> None:
+    """The learned tier's tactics (no evidence spans) add ``learned_hit_weight`` of their score to the sender's
+    tactic mass; the rules' add their whole score; a model without the setting counts both alike."""
+    from waakhond.detectors.text.tactics import Span, TacticHit
+
+    rule = TacticHit("age_probe", 0.8, (Span(0, 3, "how"),), "age probe")
+    learned = TacticHit("secrecy", 0.8, (), "learned tier: reads as secrecy (0.80)")
+    combiner = {"bias": -5.0, "rule": 1.0, "mass": 0.0, "rate": 0.0, "floor": 0.0, "learned_hit_weight": 0.5}
+
+    def mass(comb: dict[str, float] | None) -> dict[str, float]:
+        state, _ = update_conversation(ConversationState(), hits={"age_probe": rule, "secrecy": learned}, index=0,
+                                       at=None, sender="a", facts={}, combiner=comb)
+        return state.mass["a"]
+
+    assert mass(combiner) == {"age_probe": 0.8, "secrecy": 0.4}
+    assert mass({k: v for k, v in combiner.items() if k != "learned_hit_weight"}) == {"age_probe": 0.8,
+                                                                                      "secrecy": 0.8}
+    assert mass(None) == {"age_probe": 0.8, "secrecy": 0.8}

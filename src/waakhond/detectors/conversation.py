@@ -67,6 +67,11 @@ MAX_EVIDENCE = 10
 RATE_PRIOR = 50.0
 LEARNED_GATE_FLOOR = 0.35
 LEARNED_CAP = 4.0
+#: What a tactic found by the learned tier alone adds to its sender's tactic mass, relative to its score, when the
+#: model's conversation weights set no ``learned_hit_weight`` (older models: as much as a rule hit). Learned hits
+#: are less precise than the rules' (they fire on a few percent of ordinary lines, a rule on about one in fifty),
+#: and over hundreds of ordinary lines they add up to the breadth of tactics a grooming arc shows.
+LEARNED_HIT_WEIGHT = 1.0
 
 _BIAS = -5.0
 #: What each tactic adds on its own (logit units) when fully present.
@@ -337,8 +342,10 @@ def update_conversation(
     if hits:
         own = mass.setdefault(key, {})
         counts = sender_tactics.setdefault(key, {})
+        learned_weight = combiner.get("learned_hit_weight", LEARNED_HIT_WEIGHT) if combiner else LEARNED_HIT_WEIGHT
         for label, hit in hits.items():
-            own[label] = own.get(label, 0.0) + hit.score
+            # a rule hit always carries its evidence spans; a tactic the learned tier adds has none
+            own[label] = own.get(label, 0.0) + (hit.score if hit.spans else hit.score * learned_weight)
             tactic_counts[label] = tactic_counts.get(label, 0) + 1
             counts[label] = counts.get(label, 0) + 1
     for age in stated_ages:
