@@ -136,6 +136,21 @@ def _cpu_seconds(pid: int) -> tuple[float, float]:
     return int(fields[11]) / tick, int(fields[12]) / tick
 
 
+def _transactions(port: int, key: str) -> tuple[float, float]:
+    """Transactions the engine ran so far and their total seconds (``waakhond_batch_seconds`` in ``/metrics``)."""
+    import urllib.request
+
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/metrics", headers={"X-API-Key": key})
+    count = total = 0.0
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        for line in answer.read().decode().splitlines():
+            if line.startswith("waakhond_batch_seconds_count"):
+                count = float(line.split()[-1])
+            elif line.startswith("waakhond_batch_seconds_sum"):
+                total = float(line.split()[-1])
+    return count, total
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rate", type=float, default=500, help="events per second to offer")
@@ -179,9 +194,10 @@ def main() -> None:
         events = len(bodies)
         if args.batch > 1:
             bodies = [b"[" + b",".join(bodies[i : i + args.batch]) + b"]" for i in range(0, len(bodies), args.batch)]
-        cpu_before = _cpu_seconds(server.pid)
+        cpu_before, batches_before = _cpu_seconds(server.pid), _transactions(port, key)
         r = asyncio.run(load(port, key, bodies, args.rate / args.batch, args.connections))
         user, system = (a - b for a, b in zip(_cpu_seconds(server.pid), cpu_before, strict=True))
+        batches, batch_seconds = (a - b for a, b in zip(_transactions(port, key), batches_before, strict=True))
         server_cpu = user + system
         what = "single-event requests" if args.batch == 1 else f"requests of {args.batch} events"
         what += ", every text its own" if args.unique_texts else ""
@@ -193,6 +209,9 @@ def main() -> None:
         print(f"  server CPU {server_cpu:.1f} s = {server_cpu / events * 1000:.2f} ms per event "
               f"({user / events * 1000:.2f} user, {system / events * 1000:.2f} system; "
               f"{server_cpu / r['seconds'] * 100:.0f} % of one core)")
+        if batches:  # group commit: how many requests shared a transaction, and how long one took
+            print(f"  {batches:.0f} transactions, {events / batches:.1f} events each on average, "
+                  f"{batch_seconds / batches * 1000:.1f} ms each (wall-clock); load average {os.getloadavg()[0]:.2f}")
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -362,7 +362,7 @@ def _stored_digests(conn: Connection, ids: list[str]) -> dict[str, str]:
     """Digests of the events of a batch that are already stored (one query per CHUNK ids)."""
     out: dict[str, str] = {}
     for i in range(0, len(ids), CHUNK):
-        out.update((row_id, digest) for row_id, digest in _DIGESTS.execute(conn, ids[i : i + CHUNK]))
+        out.update(_DIGESTS.execute(conn, ids[i : i + CHUNK]))
     return out
 
 

@@ -134,14 +134,19 @@ class BehaviourMemory:
 
     @staticmethod
     def prefetch_batch(memory: Memory, events: Sequence[Event]) -> None:
-        """Read the behaviour rows a whole batch will need in three queries (one per table), so a batch does
-        not pay a primary-key read per event."""
+        """Read the behaviour rows a whole batch will need in one query per table, so a batch does not pay a
+        primary-key read per event. Style profiles are read only for senders whose account is new (the only
+        ones :meth:`_record_style` keeps a profile for; ``memory``'s accounts are read first); any other row a
+        batch turns out to need is read when asked for, as before."""
         accounts: set[str] = set()
+        styles: set[str] = set()
         rooms: set[str] = set()
         for event in events:
             actor = actor_of(event)
             if actor:
                 accounts.add(actor)
+                if isinstance(event, MessageEvent) and _is_new(memory.accounts.rows.get(actor), event.occurred_at):
+                    styles.add(actor)
             if isinstance(event, ContactEvent):
                 accounts.add(event.target_id)
             where = room_of(event)
@@ -149,7 +154,7 @@ class BehaviourMemory:
                 rooms.add(where[0])
         conn = memory.conn
         memory.rows(AccountBehaviourRow).load(conn, accounts)
-        memory.rows(StyleProfileRow).load(conn, accounts)
+        memory.rows(StyleProfileRow).load(conn, styles)
         memory.rows(StreamRoomRow).load(conn, rooms)
 
     # ---- reads -------------------------------------------------------------------------------------------
@@ -389,6 +394,12 @@ class BehaviourMemory:
             memory.raise_risk(actor, best, event.occurred_at, event.id)
             row = self._row(actor, event.occurred_at)
             row.score = max(row.score or 0.0, best)
+
+
+def _is_new(account: AccountRow | None, at: datetime) -> bool:
+    """Whether a sender's account is at most :data:`STYLE_NEW_DAYS` old (as ``sender_account_age_days``)."""
+    created = account.created_at if account is not None else None
+    return created is not None and round((at - created).total_seconds() / 86400, 2) <= STYLE_NEW_DAYS
 
 
 def identifiers_of(event: AccountEvent) -> list[tuple[str, str]]:

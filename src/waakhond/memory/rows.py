@@ -30,6 +30,8 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
 from sqlalchemy.sql import Executable
 
+from waakhond.store.direct import Direct
+
 R = TypeVar("R")
 
 #: Keys per query (well under every backend's limit on bound parameters, and under SQLite's expression depth of
@@ -53,25 +55,25 @@ class InQuery:
         self.columns = list(columns)
         self.keys = list(keys)
         self.chunk = CHUNK if len(self.keys) == 1 else COMPOSITE_CHUNK
-        self._statements: dict[int, Executable] = {}
+        self._statements: dict[int, tuple[Direct, tuple[str, ...]]] = {}
 
-    def execute(self, conn: Connection, keys: Sequence[Any]) -> Sequence[Any]:
+    def execute(self, conn: Connection, keys: Sequence[Any]) -> list[tuple[Any, ...]]:
         """Rows whose key is in ``keys`` (1 to ``self.chunk`` of them: values, or tuples for a composite key)."""
         size = 1 << (len(keys) - 1).bit_length()
-        statement = self._statements.get(size)
-        if statement is None:
+        found = self._statements.get(size)
+        if found is None:
             if len(self.keys) == 1:
-                where = self.keys[0].in_([bindparam(f"k{i}") for i in range(size)])
+                names = tuple(f"k{i}" for i in range(size))
+                where = self.keys[0].in_([bindparam(n) for n in names])
             else:
+                names = tuple(f"k{i}_{j}" for i in range(size) for j in range(len(self.keys)))
                 where = or_(*(and_(*(c == bindparam(f"k{i}_{j}") for j, c in enumerate(self.keys)))
                               for i in range(size)))
-            statement = self._statements[size] = select(*self.columns).where(where)
+            found = self._statements[size] = (Direct(select(*self.columns).where(where)), names)
+        statement, names = found
         padded = [*keys, *[keys[-1]] * (size - len(keys))]
-        if len(self.keys) == 1:
-            params = {f"k{i}": k for i, k in enumerate(padded)}
-        else:
-            params = {f"k{i}_{j}": v for i, k in enumerate(padded) for j, v in enumerate(k)}
-        return conn.execute(statement, params).all()
+        values = padded if len(self.keys) == 1 else [v for k in padded for v in k]
+        return statement.fetch(conn, names, values)
 
 
 class _Table:
@@ -88,8 +90,11 @@ class _Table:
         self.values = attrgetter(*self.names)
         self.key = attrgetter(*self.key_names)
         self.select = InQuery(list(table.columns), keys)
-        self.insert: Executable = insert(table)
-        self.update: Executable = update(table).where(and_(*(c == bindparam(f"key_{c.key}") for c in keys)))
+        self.insert = Direct(insert(table))
+        #: ``insert_now`` needs the key the store assigns: through SQLAlchemy (``inserted_primary_key``)
+        self.insert_returning: Executable = insert(table)
+        self.update = Direct(update(table).where(and_(*(c == bindparam(f"key_{c.key}") for c in keys))))
+        self.update_keys = tuple(f"key_{n}" for n in self.key_names)
 
 
 def _record_class(name: str, columns: Iterable[Any]) -> type:
@@ -164,7 +169,7 @@ class Rows(Generic[R]):
         keys = self._t.key_names
         columns = {n: v for n, v in zip(self._t.names, self._t.values(row), strict=True)
                    if v is not None or n not in keys}
-        key = conn.execute(self._t.insert, columns).inserted_primary_key
+        key = conn.execute(self._t.insert_returning, columns).inserted_primary_key
         assert key is not None
         for name, value in zip(self._t.key_names, key, strict=True):
             setattr(row, name, value)
@@ -184,29 +189,27 @@ class Rows(Generic[R]):
         only those handed out since the last flush (the final flush before commit does)."""
         t = self._t
         names = t.names
-        inserts: list[dict[str, Any]] = []
+        inserts: list[tuple[Any, ...]] = []
         for key in self._new:
             now = t.values(self.rows[key])
-            inserts.append(dict(zip(names, now, strict=True)))
+            inserts.append(now)
             self._stored[key] = now
         keys = [k for k, r in self.rows.items() if r is not None] if everything else list(self._touched)
         self._touched, self._new = {}, {}
-        updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        #: changed columns → rows of their new values followed by the key's
+        updates: dict[tuple[int, ...], list[tuple[Any, ...]]] = {}
         for key in keys:
             before = self._stored[key]
-            row = self.rows[key]
-            now = t.values(row)
+            now = t.values(self.rows[key])
             if before is None or now == before:  # None: a new row, inserted above
                 continue
-            changed = tuple(n for n, a, b in zip(names, now, before, strict=True) if a is not b and a != b)
-            params = {n: getattr(row, n) for n in changed}
-            params.update({f"key_{n}": getattr(row, n) for n in t.key_names})
-            updates.setdefault(changed, []).append(params)
+            changed = tuple(i for i, (a, b) in enumerate(zip(now, before, strict=True)) if a is not b and a != b)
+            key_values = key if isinstance(key, tuple) else (key,)
+            updates.setdefault(changed, []).append((*(now[i] for i in changed), *key_values))
             self._stored[key] = now
-        if inserts:
-            conn.execute(t.insert, inserts)
-        for params_list in updates.values():
-            conn.execute(t.update, params_list)
+        t.insert.write(conn, names, inserts)
+        for columns, rows in updates.items():
+            t.update.write(conn, (*(names[i] for i in columns), *t.update_keys), rows)
 
 
 __all__ = ["Rows"]

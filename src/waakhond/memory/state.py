@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from operator import itemgetter
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, bindparam, insert, select
@@ -27,6 +28,7 @@ from waakhond.events import (
 from waakhond.memory.ages import UNKNOWN, Age, age_gap, age_of
 from waakhond.memory.keys import actor_of, conversation_of, targets_of
 from waakhond.memory.rows import Rows
+from waakhond.store.direct import Direct
 from waakhond.store.schema import (
     AccountRow,
     CaseRow,
@@ -44,12 +46,18 @@ NUDGE_LANGUAGES = ("nl", "en", "de", "fr")
 #: Account risk halves every this many days without new evidence.
 ACCOUNT_RISK_HALF_LIFE_DAYS = 30.0
 
-# Statements built once: SQLAlchemy then finds them in its compiled cache without building a cache key each time.
-_INSERT_EVENTS = insert(EventRow)
-_INSERT_DECISIONS = insert(DecisionRow)
-_INSERT_RISK_POINTS = insert(RiskPointRow)
-_OPEN_CASE = select(*CaseRow.__table__.c).where(CaseRow.subject_key == bindparam("subject"),
-                                                 CaseRow.status == "open")
+# The batch's own statements, compiled once per dialect and run on the DBAPI cursor (see store/direct.py).
+_EVENT_COLUMNS = tuple(c.key for c in EventRow.__table__.columns)
+_DECISION_COLUMNS = tuple(c.key for c in DecisionRow.__table__.columns)
+_RISK_POINT_COLUMNS = ("account_id", "at", "risk", "event_id")  # the store numbers them
+_INSERT_EVENTS = Direct(insert(EventRow))
+_INSERT_DECISIONS = Direct(insert(DecisionRow))
+_INSERT_RISK_POINTS = Direct(insert(RiskPointRow))
+_OPEN_CASE = Direct(select(*CaseRow.__table__.c).where(CaseRow.subject_key == bindparam("subject"),
+                                                        CaseRow.status == "open"))
+_event_values = itemgetter(*_EVENT_COLUMNS)
+_decision_values = itemgetter(*_DECISION_COLUMNS)
+_risk_point_values = itemgetter(*_RISK_POINT_COLUMNS)
 
 
 class Memory:
@@ -98,11 +106,11 @@ class Memory:
         if self._events:
             events, decisions = self._events, self._decisions
             self._events, self._decisions = [], []
-            conn.execute(_INSERT_EVENTS, events)
-            conn.execute(_INSERT_DECISIONS, decisions)
+            _INSERT_EVENTS.write(conn, _EVENT_COLUMNS, [_event_values(e) for e in events])
+            _INSERT_DECISIONS.write(conn, _DECISION_COLUMNS, [_decision_values(d) for d in decisions])
         if self._risk_points:
             points, self._risk_points = self._risk_points, []
-            conn.execute(_INSERT_RISK_POINTS, points)
+            _INSERT_RISK_POINTS.write(conn, _RISK_POINT_COLUMNS, [_risk_point_values(p) for p in points])
         for rows in self._tables.values():
             rows.flush(conn, everything)
 
@@ -133,8 +141,8 @@ class Memory:
         subject per batch."""
         cases = self.rows(CaseRow)
         if subject not in self._open_cases:
-            found = self.conn.execute(_OPEN_CASE, {"subject": subject}).first()
-            self._open_cases[subject] = cases.adopt(found).id if found is not None else None
+            found = _OPEN_CASE.fetch(self.conn, ("subject",), (subject,))
+            self._open_cases[subject] = cases.adopt(found[0]).id if found else None
         case_id = self._open_cases[subject]
         return cases.get(self.conn, case_id) if case_id is not None else None
 
