@@ -107,7 +107,9 @@ async def load(port: int, key: str, bodies: list[bytes], rate: float, connection
             pool.put_nowait(conn)
         # latency from the scheduled send time: queueing in the client counts against the server
         latencies.append(time.perf_counter() - scheduled)
+        by_second.setdefault(int(scheduled - start), []).append(latencies[-1])
 
+    by_second: dict[int, list[float]] = {}
     tasks = []
     for i, body in enumerate(bodies):
         scheduled = start + i / rate
@@ -123,7 +125,9 @@ async def load(port: int, key: str, bodies: list[bytes], rate: float, connection
         return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000
 
     return {"requests": len(bodies), "seconds": elapsed, "rate": len(bodies) / elapsed, "errors": errors,
-            "p50_ms": pct(0.50), "p95_ms": pct(0.95), "p99_ms": pct(0.99), "max_ms": latencies[-1] * 1000}
+            "p50_ms": pct(0.50), "p95_ms": pct(0.95), "p99_ms": pct(0.99), "max_ms": latencies[-1] * 1000,
+            # where the slow requests were: the seconds of the run (by send time) with the slowest requests
+            "worst_seconds": sorted(((sec, max(v) * 1000) for sec, v in by_second.items()), key=lambda t: -t[1])[:3]}
 
 
 def _cpu_seconds(pid: int) -> tuple[float, float]:
@@ -206,6 +210,8 @@ def main() -> None:
               f"{r['seconds']:.1f}s = {r['rate'] * args.batch:.0f} events/s, errors {r['errors']}")
         print(f"  latency p50 {r['p50_ms']:.1f} ms, p95 {r['p95_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms, "
               f"max {r['max_ms']:.1f} ms")
+        print("  slowest seconds of the run (by send time): "
+              + ", ".join(f"{sec} s: {ms:.0f} ms" for sec, ms in r["worst_seconds"]))
         print(f"  server CPU {server_cpu:.1f} s = {server_cpu / events * 1000:.2f} ms per event "
               f"({user / events * 1000:.2f} user, {system / events * 1000:.2f} system; "
               f"{server_cpu / r['seconds'] * 100:.0f} % of one core)")
