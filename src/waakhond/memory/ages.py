@@ -53,3 +53,9 @@ def age_gap(sender: Age, recipient: Age) -> int | None:
     if sender.is_adult:
         return 18 - recipient.years
     return None
+
+
+def account_age_days(created_at: datetime | None, at: datetime) -> float | None:
+    """Days since an account was created (two decimals), ``None`` when the platform did not say: the
+    ``sender_account_age_days`` fact, and what decides whether an account is new enough to profile its style."""
+    return round((at - created_at).total_seconds() / 86400, 2) if created_at is not None else None

@@ -40,6 +40,7 @@ from waakhond.events import (
     ModerationEvent,
     ReportEvent,
 )
+from waakhond.memory.ages import account_age_days
 from waakhond.memory.keys import actor_of
 from waakhond.store.schema import (
     AccountBehaviourRow,
@@ -397,9 +398,9 @@ class BehaviourMemory:
 
 
 def _is_new(account: AccountRow | None, at: datetime) -> bool:
-    """Whether a sender's account is at most :data:`STYLE_NEW_DAYS` old (as ``sender_account_age_days``)."""
-    created = account.created_at if account is not None else None
-    return created is not None and round((at - created).total_seconds() / 86400, 2) <= STYLE_NEW_DAYS
+    """Whether a sender's account is at most :data:`STYLE_NEW_DAYS` old (the ``sender_account_age_days`` fact)."""
+    age = account_age_days(account.created_at, at) if account is not None else None
+    return age is not None and age <= STYLE_NEW_DAYS
 
 
 def identifiers_of(event: AccountEvent) -> list[tuple[str, str]]:

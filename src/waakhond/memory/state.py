@@ -25,7 +25,7 @@ from waakhond.events import (
     ModerationEvent,
     ReportEvent,
 )
-from waakhond.memory.ages import UNKNOWN, Age, age_gap, age_of
+from waakhond.memory.ages import UNKNOWN, Age, account_age_days, age_gap, age_of
 from waakhond.memory.keys import actor_of, conversation_of, targets_of
 from waakhond.memory.rows import Rows
 from waakhond.store.direct import Direct
@@ -204,9 +204,7 @@ class Memory:
             "sender_is_minor": sender_age.is_minor,
             "sender_age_unknown": sender_age.unknown,
             "sender_age_verified": bool(actor and actor.age_source == "verified"),
-            "sender_account_age_days": (
-                round((at - actor.created_at).total_seconds() / 86400, 2) if actor and actor.created_at else None
-            ),
+            "sender_account_age_days": account_age_days(actor.created_at, at) if actor else None,
             "sender_has_profile_photo": bool(actor and actor.has_profile_photo),
             "sender_risk": round(self.decayed_risk(actor, at), 4) if actor else 0.0,
             "sender_reports_received": actor.reports_received if actor else 0,
