@@ -283,3 +283,26 @@ def test_a_learned_tactic_counts_for_its_weight_a_rule_tactic_in_full() -> None:
     assert mass({k: v for k, v in combiner.items() if k != "learned_hit_weight"}) == {"age_probe": 0.8,
                                                                                       "secrecy": 0.8}
     assert mass(None) == {"age_probe": 0.8, "secrecy": 0.8}
+
+
+def test_stored_state_is_the_same_in_every_process() -> None:
+    """Python orders sets differently in each process (hash randomisation); the stored state must not."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import json\n"
+        "from waakhond.detectors.conversation import ConversationState, update_conversation\n"
+        "from waakhond.detectors.text.tactics import classify_text\n"
+        "s = ConversationState()\n"
+        "lines = [('zed', 'how old are you'), ('amy', 'im 13'), ('bob', 'dont tell your mom ok'),\n"
+        "         ('kai', 'add me on telegram'), ('amy', 'why'), ('zed', 'are you home alone')]\n"
+        "for i, (who, text) in enumerate(lines):\n"
+        "    s, _ = update_conversation(s, hits=classify_text(text), index=i, at=None, sender=who, facts={},\n"
+        "                               text=text)\n"
+        "print(json.dumps(s.to_dict()))\n"
+    )
+    outs = {subprocess.run([sys.executable, "-c", script], env={**os.environ, "PYTHONHASHSEED": seed},
+                           check=True, capture_output=True, text=True).stdout for seed in ("1", "2", "3", "4")}
+    assert len(outs) == 1

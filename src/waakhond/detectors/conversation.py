@@ -379,7 +379,9 @@ def update_conversation(
         if groom is not None and groom > floor:
             new.groom_mass[key] = new.groom_mass.get(key, 0.0) + (groom - floor)
     _bound_senders(new)
-    senders = set(new.mass) | set(new.groom_mass) | {key}
+    # in a fixed order: the stored state (and which sender wins a tie) must not depend on Python's set order,
+    # which changes from one process to the next
+    senders = sorted(set(new.mass) | set(new.groom_mass) | {key})
     sender_risk = {s: _sender_risk(new, s, combiner) for s in senders}
     new.sender_risk = {s: round(r, 6) for s, r in sender_risk.items()}
     risk = max(sender_risk.values()) if sender_risk else 0.0
