@@ -306,3 +306,72 @@ def test_stored_state_is_the_same_in_every_process() -> None:
     outs = {subprocess.run([sys.executable, "-c", script], env={**os.environ, "PYTHONHASHSEED": seed},
                            check=True, capture_output=True, text=True).stdout for seed in ("1", "2", "3", "4")}
     assert len(outs) == 1
+
+
+def _replay_rule_tier(lines: list[tuple[str, str]]) -> ConversationState:
+    state = ConversationState()
+    for i, (sender, text) in enumerate(lines):
+        state, _ = update_conversation(state, hits=classify_text(text), index=i, at=None, sender=sender, facts={},
+                                       stated_ages=stated_ages(text), text=text)
+    return state
+
+
+def test_evidence_must_be_dense_chance_hits_over_hundreds_of_lines_count_less(monkeypatch: Any) -> None:
+    """The same four tactic lines spread over 300 ordinary lines count for less than the chance rate of their
+    sender's lines; in a short chat they count (almost) whole: ordinary chat trips a tactic now and then, and over
+    hundreds of lines such chance hits add up to a grooming arc's breadth."""
+    import waakhond.detectors.conversation as cv
+
+    tactics = ["how old are you", "are your parents home", "send me a pic", "lets meet up"]
+    ordinary = [("b", "cool"), ("a", "the match was great yesterday, did you watch it")]
+    short = [("a", t) for t in tactics]
+    long: list[tuple[str, str]] = []
+    for k, t in enumerate(tactics):
+        long.append(("a", t))
+        long.extend(ordinary * 50 if k < len(tactics) - 1 else [])
+
+    def risks() -> tuple[float, float]:
+        return _replay_rule_tier(short).sender_risk["a"], _replay_rule_tier(long).sender_risk["a"]
+
+    dense, sparse = risks()
+    monkeypatch.setattr(cv, "CHANCE_RATE", 0.0)
+    monkeypatch.setattr(cv, "RULE_CHANCE_RATES", {})
+    dense_whole, sparse_whole = risks()
+    assert abs(dense - dense_whole) < 0.01
+    assert sparse < sparse_whole - 0.02
+    assert _replay_rule_tier(long).lines["a"] > 100 > _replay_rule_tier(short).lines["a"]
+
+
+def test_a_state_stored_before_line_counts_counts_its_evidence_whole() -> None:
+    state = _replay_rule_tier([("a", "how old are you"), ("a", "send me a pic")] + [("a", "ok")] * 300)
+    old = state.to_dict()
+    del old["lines"]
+    restored = ConversationState.from_dict(old)
+    assert restored.lines == {}
+    nxt = dict(hits={}, index=400, at=None, sender="b", facts={})
+    risk_old = update_conversation(restored, **nxt)[0].sender_risk["a"]  # type: ignore[arg-type]
+    risk_new = update_conversation(state, **nxt)[0].sender_risk["a"]  # type: ignore[arg-type]
+    assert risk_old > risk_new
+
+
+def test_words_that_place_a_minor_in_the_chat() -> None:
+    from waakhond.detectors.conversation import _minor_context
+
+    assert _minor_context("wait ur only 13??") == 1.0
+    assert _minor_context("does your mom check your phone") == 1.0
+    assert _minor_context("ugh so much homework") == 0.5  # students of any age have homework
+    assert _minor_context("je suis en 4e au collège") == 0.5
+    assert _minor_context("i'm applying to college next year") == 0.0  # the English college is no minor's
+    assert _minor_context("see you at the game") == 0.0
+
+
+def test_an_age_told_as_a_memory_or_an_amount_is_not_a_stated_age() -> None:
+    assert stated_ages("when I turned 10 I got a bike") == []
+    assert stated_ages("he started internships at age 15") == []
+    assert stated_ages("he will pay me 15$ an hour") == []
+    assert stated_ages("the M-14 is a rifle") == [] and stated_ages("I also had an M9") == []
+    assert stated_ages("the brain uses as much energy as a bulb, about 10 w on a good day") == []
+    # what people do say about themselves still counts
+    assert stated_ages("im 13") == [13]
+    assert stated_ages("13/f/nl") == [13] and stated_ages("f 14") == [14] and stated_ages("14m") == [14]
+    assert stated_ages("i just turned 12") == [12] and stated_ages("ik ben 12") == [12]

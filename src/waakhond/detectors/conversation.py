@@ -72,6 +72,15 @@ LEARNED_CAP = 4.0
 #: are less precise than the rules' (they fire on a few percent of ordinary lines, a rule on about one in fifty),
 #: and over hundreds of ordinary lines they add up to the breadth of tactics a grooming arc shows.
 LEARNED_HIT_WEIGHT = 1.0
+#: Evidence a tactic gathers by chance, per line a sender writes (same units as the mass: summed confidences).
+#: Ordinary chat trips each tactic now and then (about 1 to 4 lines in 1,000 of English chit-chat); over hundreds
+#: of lines those chance hits add up to the breadth of a grooming arc. A sender's mass counts only above what their
+#: (decayed) number of lines would gather by chance, so evidence must be *dense* to count. A learned model stores
+#: its own per-tactic figures, measured on benign chat at training time (``chance`` in its conversation weights).
+#: These defaults, for the rule tier alone, are the rules' hit rates on the research kit's English chit-chat
+#: (``bench/eval_rules_on_kit.py``), rounded up; :data:`CHANCE_RATE` for a tactic not named.
+CHANCE_RATE = 0.001
+RULE_CHANCE_RATES: dict[str, float] = {"age_probe": 0.004, "risk_check": 0.0025, "sexual_content": 0.0025}
 
 _BIAS = -5.0
 #: What each tactic adds on its own (logit units) when fully present.
@@ -111,13 +120,28 @@ _MINOR_CONTEXT = re.compile(
     r" (?:only |just |still |like |nog maar |pas |maar |erst |noch |que |seulement )?(?:1[0-7]|[89])"
     + _NOT_UNIT
     + r"|too young|so young|underage|under age|jailbait|jail bait|go to jail|get in trouble for|your age|ur age|"
-    r"girls? your age|when i was your age|little girl|schoolgirl|middle school|junior high|homework|"
-    r"your (?:mom|mum|dad|parents)|ur (?:mom|mum|dad|parents)|grounded|bedtime|curfew|te jong|minderjarig|"
-    r"jouw leeftijd|je (?:ouders|moeder|vader|mama|papa)|huiswerk|zu jung|minderjahrig|deinem alter|"
-    r"deine (?:eltern|mutter|mama)|dein (?:vater|papa)|hausaufgaben|trop jeune|mineure|ton age|"
-    r"tes parents|ta mere|ton pere|devoirs|college)\b"
+    r"girls? your age|when i was your age|little girl|schoolgirl|"
+    r"your (?:mom|mum|dad|parents)|ur (?:mom|mum|dad|parents)|grounded|te jong|minderjarig|"
+    r"jouw leeftijd|je (?:ouders|moeder|vader|mama|papa)|zu jung|minderjahrig|deinem alter|"
+    r"deine (?:eltern|mutter|mama)|dein (?:vater|papa)|trop jeune|mineure|ton age|"
+    r"tes parents|ta mere|ton pere)\b"
 )
+#: School words count half: students of any age have homework ("college" counts only in its French sense).
+_MINOR_CONTEXT_WEAK = re.compile(
+    r"\b(?:middle school|junior high|homework|bedtime|curfew|huiswerk|brugklas|hausaufgaben|devoirs|"
+    r"(?:au|en|mon|ton|du) college)\b"
+)
+_WEAK_CONTEXT = 0.5
 MINOR_CONTEXT_CAP = 0.7
+
+
+def _minor_context(text: str) -> float:
+    """How much one line puts a minor in the conversation: 1 for a strong cue, :data:`_WEAK_CONTEXT` for school
+    words, else 0."""
+    folded = fold(text[:20_000])
+    if _MINOR_CONTEXT.search(folded):
+        return 1.0
+    return _WEAK_CONTEXT if _MINOR_CONTEXT_WEAK.search(folded) else 0.0
 
 
 def _sigmoid(z: float) -> float:
@@ -153,6 +177,8 @@ class ConversationState:
     #: learned tier, per sender: decayed mass of grooming-line evidence and decayed line count
     groom_mass: dict[str, float] = field(default_factory=dict)
     groom_lines: dict[str, float] = field(default_factory=dict)
+    #: sender → decayed number of lines written (the denominator of evidence density, see :data:`CHANCE_RATE`)
+    lines: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -175,6 +201,7 @@ class ConversationState:
             "last_index": self.last_index,
             "groom_mass": dict(self.groom_mass),
             "groom_lines": dict(self.groom_lines),
+            "lines": dict(self.lines),
         }
 
     @classmethod
@@ -200,6 +227,8 @@ class ConversationState:
             last_index=int(d.get("last_index", -1)),
             groom_mass={k: float(v) for k, v in d.get("groom_mass", {}).items()},
             groom_lines={k: float(v) for k, v in d.get("groom_lines", {}).items()},
+            # states stored before densities were kept have no line counts: their evidence counts whole
+            lines={k: float(v) for k, v in d.get("lines", {}).items()},
         )
 
 
@@ -236,10 +265,11 @@ def _fact_term(facts: Mapping[str, Any]) -> float:
     return term
 
 
-def _sender_risk(state: ConversationState, sender: str, combiner: Mapping[str, float] | None = None) -> float:
-    z = _rule_logit(state, sender)
+def _sender_risk(state: ConversationState, sender: str, combiner: Mapping[str, Any] | None = None) -> float:
+    z = _rule_logit(state, sender, combiner.get("chance") if combiner else None)
     if combiner:
-        mass, rate = learned_features(state, sender, combiner.get("rate_prior", RATE_PRIOR))
+        mass, rate = learned_features(state, sender, combiner.get("rate_prior", RATE_PRIOR),
+                                      combiner.get("groom_chance", 0.0))
         learned = min(combiner["mass"] * mass + combiner["rate"] * rate, combiner.get("cap", LEARNED_CAP))
         combined = combiner["bias"] + combiner["rule"] * z + learned
         # The rule tier keeps its own say: where it alone crosses its threshold, the conversation crosses the
@@ -264,21 +294,34 @@ def _minor_cue(state: ConversationState, sender: str) -> tuple[bool, float]:
     return stated, 1.0 if stated else MINOR_CONTEXT_CAP * (1.0 - math.exp(-0.7 * state.minor_context))
 
 
-def learned_features(state: ConversationState, sender: str, rate_prior: float = RATE_PRIOR) -> tuple[float, float]:
+def learned_features(state: ConversationState, sender: str, rate_prior: float = RATE_PRIOR,
+                     groom_chance: float = 0.0) -> tuple[float, float]:
     """The learned tier's evidence for ``sender``, gated by the minor cue: ``(gate·log(1 + mass), gate·rate)``.
 
+    ``mass`` is the sender's grooming-line mass above what their number of lines gathers by chance
+    (``groom_chance`` per line, measured on benign chat at training time; see :data:`CHANCE_RATE`).
     Offender-like language without any sign of a child (adult flirting, stranger chat between adults) counts
     for only :data:`LEARNED_GATE_FLOOR` of its weight; with a stated minor age or the fact, fully."""
-    mass = state.groom_mass.get(sender, 0.0)
-    rate = mass / (state.groom_lines.get(sender, 0.0) + rate_prior)
+    lines = state.groom_lines.get(sender, 0.0)
+    mass = max(0.0, state.groom_mass.get(sender, 0.0) - groom_chance * lines)
+    rate = mass / (lines + rate_prior)
     gate = LEARNED_GATE_FLOOR + (1.0 - LEARNED_GATE_FLOOR) * _minor_cue(state, sender)[1]
     return gate * math.log1p(mass), gate * rate
 
 
-def _rule_logit(state: ConversationState, sender: str) -> float:
-    """The rule tier's logit for ``sender``: tactic evidence, the grooming arc, minor cues and account facts."""
-    mass = state.mass.get(sender, {})
-    present = {t: 1.0 - math.exp(-m) for t, m in mass.items()}
+def dense_mass(state: ConversationState, sender: str, chance: Mapping[str, float] | None = None) -> dict[str, float]:
+    """``sender``'s evidence mass per tactic above what their number of lines gathers by chance (never below 0).
+
+    ``chance``: per-tactic rates (a model's; without it :data:`RULE_CHANCE_RATES`); tactics it does not name use
+    :data:`CHANCE_RATE`."""
+    lines = state.lines.get(sender, 0.0)
+    rates = RULE_CHANCE_RATES if chance is None else chance
+    return {t: max(0.0, m - rates.get(t, CHANCE_RATE) * lines) for t, m in state.mass.get(sender, {}).items()}
+
+
+def _rule_logit(state: ConversationState, sender: str, chance: Mapping[str, float] | None = None) -> float:
+    """The rule tier's logit for ``sender``: dense tactic evidence, the grooming arc, minor cues and account facts."""
+    present = {t: 1.0 - math.exp(-m) for t, m in dense_mass(state, sender, chance).items()}
     z = _BIAS + sum(_WEIGHTS.get(t, 0.5) * p for t, p in present.items())
     probe = max(present.get("age_probe", 0.0), present.get("personal_info", 0.0))
     trust = max(present.get("risk_check", 0.0), present.get("secrecy", 0.0))
@@ -311,7 +354,7 @@ def update_conversation(
     stated_ages: Sequence[int] = (),
     text: str | None = None,
     groom: float | None = None,
-    combiner: Mapping[str, float] | None = None,
+    combiner: Mapping[str, Any] | None = None,
     threshold: float = ALERT_THRESHOLD,
 ) -> tuple[ConversationState, bool]:
     """Fold one message into ``state``; returns the new state (the input is not changed) and whether the alert
@@ -367,10 +410,11 @@ def update_conversation(
         fact_terms=fact_terms,
         minor_recipient=minor_recipient,
         evidence=list(state.evidence),
+        lines={s: v * factor for s, v in state.lines.items()},
         last_index=index,
-        minor_context=state.minor_context * factor
-        + (1.0 if text and _MINOR_CONTEXT.search(fold(text[:20_000])) else 0.0),
+        minor_context=state.minor_context * factor + (_minor_context(text) if text else 0.0),
     )
+    new.lines[key] = new.lines.get(key, 0.0) + 1.0
     if combiner:
         floor = combiner.get("floor", 0.0)
         new.groom_mass = {s: v * factor for s, v in state.groom_mass.items()}
@@ -418,6 +462,10 @@ def _bound_senders(state: ConversationState) -> None:
         keep_groom = set(sorted(state.groom_lines, key=lambda s: -state.groom_mass.get(s, 0.0))[:MAX_SENDERS])
         state.groom_mass = {s: v for s, v in state.groom_mass.items() if s in keep_groom}
         state.groom_lines = {s: v for s, v in state.groom_lines.items() if s in keep_groom}
+    if len(state.lines) > 4 * MAX_SENDERS:
+        # senders with evidence keep their line counts; of the others only the most talkative
+        keep_lines = set(state.mass) | set(sorted(state.lines, key=lambda s: (-state.lines[s], s))[:MAX_SENDERS])
+        state.lines = {s: v for s, v in state.lines.items() if s in keep_lines}
     if len(state.mass) <= MAX_SENDERS:
         return
     keep = sorted(state.mass, key=lambda s: -sum(state.mass[s].values()))[:MAX_SENDERS]
@@ -428,6 +476,7 @@ def _bound_senders(state: ConversationState) -> None:
     state.minor_recipient = {s: v for s, v in state.minor_recipient.items() if s in keep_set}
     state.groom_mass = {s: v for s, v in state.groom_mass.items() if s in keep_set}
     state.groom_lines = {s: v for s, v in state.groom_lines.items() if s in keep_set}
+    state.lines = {s: v for s, v in state.lines.items() if s in keep_set}
     if len(state.stated_ages) > MAX_SENDERS:
         state.stated_ages = dict(sorted(state.stated_ages.items(), key=lambda kv: kv[1])[:MAX_SENDERS])
 

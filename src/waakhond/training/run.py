@@ -51,6 +51,14 @@ def refinement_sentences(conversations: list[Conversation], exemplars: Exemplars
     return texts
 
 
+def _human_chat(source: str) -> bool:
+    """Benign chat between people, each line once: the kit's chit-chat (not the long or one-sided chats made of
+    it), or any benign conversation of an operator's own data."""
+    if source == "chitchat_long" or source.endswith("_one_sided"):
+        return False
+    return source.startswith("chitchat") or source == "file"
+
+
 def train_model(conversations: list[Conversation], out: Path, teacher_cache: Path, *, seed: int = 7,
                 dim: int = 256, exemplars: Exemplars | None = None, log: t.Log = print,
                 sentence_cache: Path | None = None,
@@ -125,8 +133,16 @@ def train_model(conversations: list[Conversation], out: Path, teacher_cache: Pat
     def reader(convs: list[Conversation]) -> t.LineReader:
         return lambda i: results(index_of[id(convs[i])])
 
-    rows = {name: t.conversation_rows(convs, reader(convs), floor, log) for name, convs in subsets.items()}
-    combiner = t.fit_combiner(rows["train"], seed, floor)
+    benign_chat = [k for k, ci in enumerate(lines.conv) if train_mask[k] and labels[k] == 0
+                   and _human_chat(conversations[ci].source)]
+    chance = t.chance_rates(add_learned_hits(lines.hits[k], scores.tactics[k], lambda label, p: "learned")
+                            for k in benign_chat)
+    groom_chance = t.groom_chance(scores.groom[benign_chat], floor)
+    log(f"chance rates per 1,000 benign lines: { {k: round(v * 1000, 2) for k, v in chance.items()} }, "
+        f"grooming mass {groom_chance * 1000:.2f}")
+    rows = {name: t.conversation_rows(convs, reader(convs), floor, log, chance, groom_chance)
+            for name, convs in subsets.items()}
+    combiner = t.fit_combiner(rows["train"], seed, floor, chance, groom_chance)
     final = {i: len(c.messages[: t.MAX_TRAIN_LINES]) - 1 for i, c in enumerate(subsets["calibrate"])}
     z_cal = t.conversation_scores(rows["calibrate"], combiner, final)
     keys = sorted(z_cal)

@@ -20,13 +20,16 @@ Steps (each one a function below, so tests can run them on small data):
 5. **Conversation weights**: the conversation is replayed message by message exactly as the engine does; at
    checkpoints each sender's rule-tier logit and learned evidence become one row (offender = 1; decoys and
    benign speakers = 0). Logistic regression on train, Platt scaling on calibrate, and the alert threshold is the
-   lowest score that keeps precision on the calibration split at :data:`TARGET_PRECISION`.
+   lowest score that keeps precision on the calibration split at :data:`TARGET_PRECISION`. Evidence counts only
+   above its chance rate per line, measured first on the benign human chat of the train split
+   (:func:`chance_rates`, :func:`groom_chance`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -72,6 +75,14 @@ FLOOR_QUANTILE = 0.98
 #: the kit's test split: whole-conversation precision 0.919 at 1.0, 0.958 at 0.5 (chit-chat flagged 5 → 2 of
 #: 1,078), 0.944 at 0.25 and at 0, recall 0.971 throughout.
 LEARNED_HIT_WEIGHT = 0.5
+#: The chance rate of each tactic (:data:`waakhond.detectors.conversation.CHANCE_RATE`) is the evidence it gathers
+#: per line in the kit's benign human chat (train split), times this margin; the grooming-line mass's chance rate
+#: (``groom_chance``) the same with its own margin. Measured with the same heads on the kit's test split (long
+#: ordinary chats flagged / whole-conversation precision, recall / offender's side alone flagged): no chance rates
+#: 17 of 57 / 0.932, 0.971 / 103 of 125; tactics at 1× 17 / 0.958, 0.971 / 103; tactics 1× and grooming mass 1×
+#: 15 / 0.932, 0.986 / 112; grooming mass 2× 12 / 0.932, 0.986 / 116; tactics 2× as well 10 / 0.919, 0.971.
+CHANCE_MARGIN = 1.0
+GROOM_CHANCE_MARGIN = 2.0
 CHECKPOINTS = (5, 10, 20, 40, 80, 160, 320, 640, 1280)
 #: Offender-side windows longer than this are cut for training rows (the whole conversation is still scored).
 MAX_TRAIN_LINES = 1000
@@ -316,13 +327,38 @@ def spend_budget(positives: Sequence[tuple[np.ndarray, np.ndarray]], ordinary: n
 
 # -- conversations ---------------------------------------------------------------------------------------------
 
+def chance_rates(line_hits: Iterable[dict[str, TacticHit]], learned_hit_weight: float = LEARNED_HIT_WEIGHT,
+                 margin: float = CHANCE_MARGIN) -> dict[str, float]:
+    """Per tactic, the evidence mass one benign line adds on average (a rule hit its score, a learned-only hit
+    ``learned_hit_weight`` of it, as :func:`~waakhond.detectors.conversation.update_conversation` counts them),
+    times ``margin``. ``line_hits``: the tactic hits of benign lines, one dict per line."""
+    total: dict[str, float] = dict.fromkeys(LABELS, 0.0)
+    n = 0
+    for hits in line_hits:
+        n += 1
+        for label, hit in hits.items():
+            total[label] = total.get(label, 0.0) + (hit.score if hit.spans else hit.score * learned_hit_weight)
+    if n == 0:
+        return {}  # nothing to measure: the engine's default rate
+    return {label: round(margin * v / n, 6) for label, v in sorted(total.items())}
+
+
+def groom_chance(benign_groom: np.ndarray, floor: float, margin: float = GROOM_CHANCE_MARGIN) -> float:
+    """The grooming-line mass one benign line adds on average (its logit's excess over ``floor``), times
+    ``margin``: the learned tier's chance rate (``groom_chance`` in a model's conversation weights)."""
+    if not len(benign_groom):
+        return 0.0
+    return round(margin * float(np.maximum(0.0, benign_groom.astype(np.float64) - floor).mean()), 6)
+
+
 def replay(conversation: Conversation, groom: Sequence[float], tactic_hits: Sequence[dict[str, TacticHit]],
-           floor: float, checkpoints: Iterable[int] = CHECKPOINTS,
-           ) -> list[tuple[int, str, tuple[float, float, float]]]:
+           floor: float, checkpoints: Iterable[int] = CHECKPOINTS, chance: dict[str, float] | None = None,
+           groom_chance: float = 0.0) -> list[tuple[int, str, tuple[float, float, float]]]:
     """Replay like the engine; at each checkpoint (and the end) one feature row per sender:
-    ``(index, sender, (rule logit, log1p(groom mass), groom rate))``."""
+    ``(index, sender, (rule logit, log1p(groom mass), groom rate))``. ``chance``: the model's per-tactic chance
+    rates (default: the engine's)."""
     probe = {"bias": 0.0, "rule": 1.0, "mass": 0.0, "rate": 0.0, "floor": floor,
-             "learned_hit_weight": LEARNED_HIT_WEIGHT}
+             "learned_hit_weight": LEARNED_HIT_WEIGHT, "chance": chance}
     state = ConversationState()
     marks = set(checkpoints)
     rows = []
@@ -335,8 +371,8 @@ def replay(conversation: Conversation, groom: Sequence[float], tactic_hits: Sequ
                                        groom=groom[i], combiner=probe)
         if (i + 1) in marks or i == n - 1:
             for s in set(state.groom_lines):
-                mass, rate = learned_features(state, s)
-                rows.append((i, s, (_rule_logit(state, s), mass, rate)))
+                mass, rate = learned_features(state, s, groom_chance=groom_chance)
+                rows.append((i, s, (_rule_logit(state, s, chance), mass, rate)))
     return rows
 
 
@@ -352,11 +388,12 @@ LineReader = Callable[[int], tuple[list[float], list[dict[str, TacticHit]]]]
 
 
 def conversation_rows(conversations: Sequence[Conversation], results: LineReader, floor: float,
-                      log: Log = print) -> ConversationRows:
+                      log: Log = print, chance: dict[str, float] | None = None, groom_chance: float = 0.0,
+                      ) -> ConversationRows:
     rows = ConversationRows()
     for ci, c in enumerate(conversations):
         groom, hits = results(ci)
-        for index, sender, feats in replay(c, groom, hits, floor):
+        for index, sender, feats in replay(c, groom, hits, floor, chance=chance, groom_chance=groom_chance):
             rows.x.append(feats)
             rows.y.append(1.0 if (c.label == 1 and sender == GROOMER) else 0.0)
             rows.conv.append(ci)
@@ -365,17 +402,19 @@ def conversation_rows(conversations: Sequence[Conversation], results: LineReader
     return rows
 
 
-def fit_combiner(train: ConversationRows, seed: int, floor: float) -> dict[str, float]:
+def fit_combiner(train: ConversationRows, seed: int, floor: float, chance: dict[str, float] | None = None,
+                 groom_chance: float = 0.0) -> dict[str, Any]:
     x = np.array(train.x)
     y = np.array(train.y)
     w = np.where(y == 1, (y == 0).sum() / max(1.0, y.sum()), 1.0)
     lr = LogisticRegression(C=1.0, max_iter=400, random_state=seed).fit(x, y, sample_weight=w)
     rule, mass, rate = (float(v) for v in lr.coef_[0])
     return {"bias": float(lr.intercept_[0]), "rule": rule, "mass": mass, "rate": rate, "floor": floor,
-            "rate_prior": RATE_PRIOR, "cap": LEARNED_CAP, "learned_hit_weight": LEARNED_HIT_WEIGHT}
+            "rate_prior": RATE_PRIOR, "cap": LEARNED_CAP, "learned_hit_weight": LEARNED_HIT_WEIGHT,
+            "groom_chance": groom_chance, **({"chance": chance} if chance is not None else {})}
 
 
-def conversation_scores(rows: ConversationRows, combiner: dict[str, float], final: dict[int, int],
+def conversation_scores(rows: ConversationRows, combiner: dict[str, Any], final: dict[int, int],
                         ) -> dict[int, float]:
     """Conversation-level score at the end: the largest sender logit at each conversation's last index."""
     out: dict[int, float] = {}

@@ -475,16 +475,26 @@ _AGE_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
         r"juste |bientot |presque |deja )*" + _AGE + r" ?ans\b",
         # any language, line-initial answers: "13 years old", "12 jaar", "14 jahre", "13 ans", "13yo"
         r"^\W*" + _AGE + r" ?(?:years? old|yrs? old|yrs|y/?o|y o|jaar(?: oud)?|jahre(?: alt)?|ans)\b",
-        # a/s/l answers: "13 f", "13/f/uk", "14m", "f 13", "12 meisje"
-        r"(?:^|[\s,;(])" + _AGE + r" ?[/,\- ]? ?(?:f|m|female|male|girl|boy|w|v|meisje|jongen|fille|garcon|"
-        r"madchen|junge|mädchen)(?:$|[\s/,.;!?)])",
-        r"(?:^|[\s,;(])(?:f|m|female|male|girl|boy|w|v) ?[/,\-]? ?" + _AGE + r"(?:$|[\s/,.;!?)])",
     )
 )
+#: a/s/l answers: "13 f", "13/f/uk", "14m", "f 13", "12 meisje". Only in short lines (an a/s/l answer is short;
+#: in a long line "a 10 w bulb" or "an m 14 rifle" is no age) and never "m-14" or "m9".
+_ASL_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
+    re.compile(p)
+    for p in (
+        r"(?:^|[\s,;(])" + _AGE + r" ?[/,\- ]? ?(?:f|m|female|male|girl|boy|w|v|meisje|jongen|fille|garcon|"
+        r"madchen|junge|mädchen)(?:$|[\s/,.;!?)])",
+        r"(?:^|[\s,;(])(?:f|m|female|male|girl|boy|w|v)(?: ?[/,] ?| )" + _AGE + r"(?:$|[\s/,.;!?)])",
+    )
+)
+ASL_MAX_CHARS = 60
+#: An age told as a memory or an amount is no age the writer has now: "when i turned 10", "at age 15", "me 15$".
+_PAST_BEFORE = re.compile(r"\b(?:when|since|after|until|till|at|by|from|before|around)(?: like| about| around)? $")
+_AMOUNT_AFTER = re.compile(r" ?[$€£%]")
 
 
 _AGE_DIGIT = re.compile(r"[1-9]")
-assert all(_AGE in p.pattern for p in _AGE_PATTERNS)
+assert all(_AGE in p.pattern for p in _AGE_PATTERNS + _ASL_PATTERNS)
 
 
 def stated_ages(text: str) -> list[int]:
@@ -495,16 +505,22 @@ def stated_ages(text: str) -> list[int]:
     [13]
     >>> stated_ages("im 5 minutes away")
     []
+    >>> stated_ages("when i turned 10 i got a bike"), stated_ages("he pays me 15$ an hour")
+    ([], [])
     """
     t = fold(text).replace("’", "'")
     if _AGE_DIGIT.search(t) is None:  # every pattern needs an age's first digit: most chat lines have none
         return []
     found: list[tuple[int, int]] = []
-    for pattern in _AGE_PATTERNS:
+    patterns = _AGE_PATTERNS + _ASL_PATTERNS if len(t) <= ASL_MAX_CHARS else _AGE_PATTERNS
+    for pattern in patterns:
         for m in pattern.finditer(t):
             age = int(m.group(1))
-            if 8 <= age <= 99:
-                found.append((m.start(1), age))
+            if not 8 <= age <= 99 or _AMOUNT_AFTER.match(t, m.end(1)):
+                continue
+            if _PAST_BEFORE.search(t[max(0, m.start() - 16) : m.start()]):
+                continue
+            found.append((m.start(1), age))
     seen: set[int] = set()
     out: list[int] = []
     for pos, age in sorted(found):
