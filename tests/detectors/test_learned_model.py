@@ -166,3 +166,21 @@ def test_exemplar_contrast_is_nearest_positive_minus_nearest_negative() -> None:
                 best_neg = np.maximum(best_ordinary, sims[:, n0:n1].max(axis=1)) if n1 > n0 else best_ordinary
                 expected[:, j] = sims[:, p0:p1].max(axis=1) - best_neg
         assert np.array_equal(_ReducePlan(ordinary, ranges).contrast(sims), expected)
+
+
+def test_one_word_lines_get_no_learned_tactic_and_short_lines_little_weight() -> None:
+    """One word is no tactic for a model that reads meaning (the rules still read it: "snap?" is theirs), and a
+    two-word line's grooming-line logit counts two thirds."""
+    import numpy as np
+
+    from waakhond.detectors.text.labels import LABELS
+    from waakhond.detectors.text.learned.tier import add_learned_hits, short_line_groom
+
+    sure = np.full(len(LABELS), 0.9, dtype=np.float32)
+    assert add_learned_hits({}, sure, lambda label, p: "learned", words=1) == {}
+    assert set(add_learned_hits({}, sure, lambda label, p: "learned", words=2)) == set(LABELS)
+    assert short_line_groom(3.0, 1) == 1.0 and short_line_groom(3.0, 2) == 2.0 and short_line_groom(3.0, 5) == 3.0
+    assert short_line_groom(-2.0, 1) == -2.0  # a line that reads benign stays benign
+    for word in ("your", "if", "once", "lookin"):
+        assert all(hit.spans for hit in read_lines([word])[0].hits.values())
+    assert "off_platform" in read_lines(["snap?"])[0].hits

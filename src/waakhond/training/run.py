@@ -13,7 +13,7 @@ import numpy as np
 from waakhond.detectors.text.learned.exemplars import Exemplars, load
 from waakhond.detectors.text.learned.model import TextModel
 from waakhond.detectors.text.learned.style import plain
-from waakhond.detectors.text.learned.tier import add_learned_hits
+from waakhond.detectors.text.learned.tier import add_learned_hits, short_line_groom
 from waakhond.training import train as t
 from waakhond.training import written as written_lines
 from waakhond.training.distill import build_embedding, choose_vocabulary, teach, teach_sentences
@@ -121,10 +121,15 @@ def train_model(conversations: list[Conversation], out: Path, teacher_cache: Pat
     for k, ci in enumerate(lines.conv):
         by_conv.setdefault(ci, []).append(k)
 
+    def _learned(k: int) -> dict[str, Any]:
+        """Line ``k``'s rule hits plus the learned tier's, as :func:`read_lines` gives them at run time."""
+        return add_learned_hits(lines.hits[k], scores.tactics[k], lambda label, p: "learned",
+                                len(lines.plain[k].split()))
+
     def results(ci: int) -> tuple[list[float], list[dict[str, Any]]]:
         ks = by_conv.get(ci, [])
-        merged = [add_learned_hits(lines.hits[k], scores.tactics[k], lambda label, p: "learned") for k in ks]
-        return [float(scores.groom[k]) for k in ks], merged
+        merged = [_learned(k) for k in ks]
+        return [short_line_groom(float(scores.groom[k]), len(lines.plain[k].split())) for k in ks], merged
 
     splits = np.array([c.split_for(seed) for c in conversations])
     subsets = {name: [c for c, s in zip(conversations, splits, strict=True) if s == name]
@@ -135,9 +140,9 @@ def train_model(conversations: list[Conversation], out: Path, teacher_cache: Pat
 
     benign_chat = [k for k, ci in enumerate(lines.conv) if train_mask[k] and labels[k] == 0
                    and _human_chat(conversations[ci].source)]
-    chance = t.chance_rates(add_learned_hits(lines.hits[k], scores.tactics[k], lambda label, p: "learned")
-                            for k in benign_chat)
-    groom_chance = t.groom_chance(scores.groom[benign_chat], floor)
+    chance = t.chance_rates(_learned(k) for k in benign_chat)
+    groom_chance = t.groom_chance(np.array([short_line_groom(float(scores.groom[k]), len(lines.plain[k].split()))
+                                            for k in benign_chat]), floor)
     log(f"chance rates per 1,000 benign lines: { {k: round(v * 1000, 2) for k, v in chance.items()} }, "
         f"grooming mass {groom_chance * 1000:.2f}")
     rows = {name: t.conversation_rows(convs, reader(convs), floor, log, chance, groom_chance)

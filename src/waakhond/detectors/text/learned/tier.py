@@ -26,6 +26,13 @@ GROOMING_LANGUAGE = "grooming_language"
 
 #: Lines longer than this are read by the learned tier in their first part only (the rules read all of it).
 LEARNED_CHARS = 2_000
+#: A very short line carries little evidence for a model that reads meaning: "ya" spelled out is "you", and one
+#: word ("your", "if", "once") is no tactic. The learned tier adds tactics only to lines of at least
+#: :data:`MIN_TACTIC_WORDS` words (the rules still read every line: "snap?" is theirs), and a line's grooming-line
+#: logit counts in proportion to its words up to :data:`FULL_EVIDENCE_WORDS`. In the kit's benign chit-chat,
+#: one-word lines made a large share of the learned tier's stray tactics and "ya"-like lines scored as offenders'.
+MIN_TACTIC_WORDS = 2
+FULL_EVIDENCE_WORDS = 3
 
 
 @dataclass(frozen=True)
@@ -52,19 +59,33 @@ def read_lines(texts: Sequence[str], lang: str | None = None, model: TextModel |
     rules = [classify_text(t, h) if t else {} for t, h in zip(texts, hints, strict=True)]
     if learned is None or not texts:
         return [LineResult(h, None) for h in rules]
-    scores = learned.score_plain([plain(t[:LEARNED_CHARS]) for t in texts], rows_alone=rows_alone)
+    plains = [plain(t[:LEARNED_CHARS]) for t in texts]
+    scores = learned.score_plain(plains, rows_alone=rows_alone)
     out: list[LineResult] = []
     for k, hits in enumerate(rules):
-        merged = add_learned_hits(hits, scores.tactics[k], functools.partial(_explain, learned, scores.vectors[k]))
-        out.append(LineResult(merged, float(scores.groom[k])))
+        words = len(plains[k].split())
+        merged = add_learned_hits(hits, scores.tactics[k], functools.partial(_explain, learned, scores.vectors[k]),
+                                  words)
+        out.append(LineResult(merged, short_line_groom(float(scores.groom[k]), words)))
     return out
 
 
+def short_line_groom(logit: float, words: int) -> float:
+    """A grooming-line logit as it counts for a line of ``words`` words: a positive logit shrinks toward 0
+    (undecided) for lines under :data:`FULL_EVIDENCE_WORDS` words; a negative one stays."""
+    if logit <= 0.0 or words >= FULL_EVIDENCE_WORDS:
+        return logit
+    return logit * words / FULL_EVIDENCE_WORDS
+
+
 def add_learned_hits(rule_hits: dict[str, TacticHit], probs: np.ndarray,
-                     explain: Callable[[str, float], str]) -> dict[str, TacticHit]:
+                     explain: Callable[[str, float], str], words: int = MIN_TACTIC_WORDS) -> dict[str, TacticHit]:
     """``rule_hits`` plus every tactic the rules missed whose learned score reaches 0.5 (the decision boundary
-    of :meth:`TextModel.score_vectors`). Rule hits are kept as they are: they carry exact evidence spans."""
+    of :meth:`TextModel.score_vectors`), for a line of at least :data:`MIN_TACTIC_WORDS` words (``words``, of its
+    style-normalised form). Rule hits are kept as they are: they carry exact evidence spans."""
     merged = dict(rule_hits)
+    if words < MIN_TACTIC_WORDS:
+        return merged
     for j, label in enumerate(LABELS):
         p = float(probs[j])
         if label not in merged and p >= 0.5:
