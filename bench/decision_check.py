@@ -105,7 +105,7 @@ def tables(path: Path) -> dict[str, list[list[Any]]]:
         for name in names:
             if name == "alembic_version":
                 continue
-            cur = con.execute(f'select * from "{name}"')  # noqa: S608 - names from sqlite_master
+            cur = con.execute(f'select * from "{name}"')
             cols = [d[0] for d in cur.description]
             rows = []
             for r in cur:
@@ -140,7 +140,8 @@ def compare(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
         problems.append(f"answers: {len(a)} before, {len(b)} after")
     for i, (x, y) in enumerate(zip(a, b, strict=False)):
         if x != y:
-            problems.append(f"answer {i} differs:\n  before {orjson.dumps(x)[:600]!r}\n  after  {orjson.dumps(y)[:600]!r}")
+            problems.append(f"answer {i} differs:\n  before {orjson.dumps(x)[:600]!r}\n"
+                            f"  after  {orjson.dumps(y)[:600]!r}")
             if len(problems) > 5:
                 return problems
     for name in sorted(set(before["tables"]) | set(after["tables"])):
@@ -167,7 +168,8 @@ def main() -> None:
     rows = sum(len(t) - 1 for t in now["tables"].values())
     errors = sum(1 for a in now["answers"] if a and a[0] == "error")
     print(f"{now['events']:,} events in {now['transactions']:,} transactions: {len(now['answers']):,} answers "
-          f"({errors} errors), {rows:,} stored rows; answers {_digest(now['answers'])}, tables {_digest(now['tables'])}")
+          f"({errors} errors), {rows:,} stored rows; answers {_digest(now['answers'])}, "
+          f"tables {_digest(now['tables'])}")
     if args.save:
         args.save.write_bytes(orjson.dumps(now))
     if args.compare:
