@@ -127,7 +127,7 @@ class AccountRow(Base):
     has_profile_photo: Mapped[bool] = mapped_column(Boolean, default=False)
     trusted_flagger: Mapped[bool] = mapped_column(Boolean, default=False)
     suspended: Mapped[bool] = mapped_column(Boolean, default=False)
-    risk: Mapped[float] = mapped_column(Float, default=0.0, index=True)
+    risk: Mapped[float] = mapped_column(Float, default=0.0)  # no index: nothing lists accounts by risk (0006)
     reports_received: Mapped[int] = mapped_column(Integer, default=0)
     blocks_received: Mapped[int] = mapped_column(Integer, default=0)
     first_contacts: Mapped[int] = mapped_column(Integer, default=0)
@@ -149,8 +149,7 @@ class RelationRow(Base):
     messages: Mapped[int] = mapped_column(Integer, default=0)
     first_at: Mapped[datetime] = mapped_column()
     last_at: Mapped[datetime] = mapped_column()
-
-    __table_args__ = (Index("ix_relations_target", "target_id"),)
+    # no index on target_id alone: every query reads a relation by its source (0006)
 
 
 class ConversationRow(Base):
@@ -161,7 +160,8 @@ class ConversationRow(Base):
     id: Mapped[str] = mapped_column(String(450), primary_key=True)
     channel: Mapped[str] = mapped_column(String(20))
     participants: Mapped[list[Any]] = mapped_column(default=list)
-    risk: Mapped[float] = mapped_column(Float, default=0.0, index=True)
+    # no index: the risk moves with nearly every message, and nothing lists conversations by it (0006)
+    risk: Mapped[float] = mapped_column(Float, default=0.0)
     alerted: Mapped[bool] = mapped_column(Boolean, default=False)
     alert_event_id: Mapped[str | None] = mapped_column(String(200))
     message_count: Mapped[int] = mapped_column(Integer, default=0)

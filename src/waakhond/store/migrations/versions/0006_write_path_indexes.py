@@ -10,7 +10,10 @@ Dropped: ``ix_events_kind`` (every query reading a kind also reads an actor, con
 which have indexes), ``ix_decisions_conversation_id`` and ``ix_decisions_actor_id`` (a decision's conversation
 and actor are its event's: those queries join the events table, see ``schema.decisions_of``).
 ``ix_decisions_verdict`` becomes ``ix_decisions_flagged`` on (verdict, created_at) for verdicts other than
-``allow``, the common one, whose decisions ``ix_decisions_created_at`` finds.
+``allow``, the common one, whose decisions ``ix_decisions_created_at`` finds. Memory tables: no query reads
+relations by target alone or lists accounts or conversations by risk, and a conversation's risk moves with
+nearly every message (its index entry moved with it): ``ix_relations_target``, ``ix_accounts_risk`` and
+``ix_conversations_risk`` are dropped.
 """
 
 from __future__ import annotations
@@ -33,9 +36,15 @@ def upgrade() -> None:
     op.drop_index("ix_decisions_verdict", table_name="decisions")
     op.create_index("ix_decisions_flagged", "decisions", ["verdict", "created_at"],
                     postgresql_where=_NOT_ALLOW, sqlite_where=_NOT_ALLOW)
+    op.drop_index("ix_relations_target", table_name="relations")
+    op.drop_index("ix_accounts_risk", table_name="accounts")
+    op.drop_index("ix_conversations_risk", table_name="conversations")
 
 
 def downgrade() -> None:
+    op.create_index("ix_conversations_risk", "conversations", ["risk"])
+    op.create_index("ix_accounts_risk", "accounts", ["risk"])
+    op.create_index("ix_relations_target", "relations", ["target_id"])
     op.drop_index("ix_decisions_flagged", table_name="decisions")
     op.create_index("ix_decisions_verdict", "decisions", ["verdict"])
     op.create_index("ix_decisions_actor_id", "decisions", ["actor_id"])
