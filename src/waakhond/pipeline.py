@@ -115,6 +115,7 @@ class Engine:
         started = time.perf_counter()
         with self._lock, self.db.transaction() as session:
             memory = Memory(session)
+            self.db.begin_writing(memory.conn)
             memory.prefetch_batch(events)
             BehaviourMemory.prefetch_batch(memory, events)
             known = _stored_digests(memory.conn, [e.id for e in events])

@@ -16,7 +16,8 @@ from typing import Any
 import orjson
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -106,6 +107,26 @@ class Database:
             raise
         finally:
             session.close()
+
+    @staticmethod
+    def begin_writing(conn: Connection) -> None:
+        """Make the transaction on ``conn`` a write transaction from its first statement (SQLite only).
+
+        Python's sqlite3 starts a transaction only at the first ``INSERT``/``UPDATE``/``DELETE``: the engine's
+        reads before it (the batch's prefetch, about six queries) each ran as a transaction of their own, each
+        taking and releasing SQLite's read lock and re-reading the write-ahead log's index, and they did not
+        read the snapshot the batch then wrote to. ``BEGIN IMMEDIATE`` takes the write lock at once (waiting
+        up to ``busy_timeout`` for another process's writer, as the first write did before), so the whole batch
+        reads and writes one snapshot. Other backends begin their transaction at the first statement anyway."""
+        if conn.dialect.name == "sqlite":
+            dbapi = conn.connection.dbapi_connection
+            assert dbapi is not None
+            if not dbapi.in_transaction:
+                try:
+                    dbapi.execute("BEGIN IMMEDIATE")
+                except conn.dialect.loaded_dbapi.Error as exc:
+                    raise DBAPIError.instance("BEGIN IMMEDIATE", (), exc, conn.dialect.loaded_dbapi.Error,
+                                              dialect=conn.dialect) from exc
 
     @contextmanager
     def reading(self) -> Iterator[Session]:

@@ -6,6 +6,7 @@ for column names and types.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -54,15 +55,19 @@ class UTCDateTime(TypeDecorator[datetime]):
         backends bind as usual (``process_bind_param``)."""
         if dialect.name != "sqlite":
             return super().bind_processor(dialect)
+        return _sqlite_text
 
-        def process(value: datetime | None) -> str | None:
-            if value is None:
-                return None
-            if value.tzinfo is not UTC:
-                value = (value.replace(tzinfo=UTC) if value.tzinfo is None else value).astimezone(UTC)
-            return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
-        return process
+@functools.lru_cache(maxsize=4096)
+def _sqlite_text(value: datetime | None) -> str | None:
+    """``value`` as SQLite text (see :meth:`UTCDateTime.bind_processor`). Cached: a batch binds the same few
+    datetimes many times (an event's time is its relation's, conversation's and account's last time too, and the
+    time of processing goes in two columns). Equal datetimes are the same instant, so they have the same text."""
+    if value is None:
+        return None
+    if value.tzinfo is not UTC:
+        value = (value.replace(tzinfo=UTC) if value.tzinfo is None else value).astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def utcnow() -> datetime:
