@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
-
 from tests.conftest import account, dm
 
 from waakhond.detectors import DetectionContext, Signal
