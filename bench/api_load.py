@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import random
 import socket
@@ -23,6 +24,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -88,12 +90,36 @@ async def post(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, body:
     return int(status_line.split()[1])
 
 
-async def load(port: int, key: str, bodies: list[bytes], rate: float, connections: int) -> dict[str, float]:
+class _GcPauses:
+    """The load generator's own garbage-collection pauses (``gc.callbacks``): a pause here delays sends and
+    reads, and counts as latency of the server."""
+
+    def __init__(self) -> None:
+        self.pauses: list[tuple[int, float]] = []
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.pauses.append((info["generation"], time.perf_counter() - self._started))
+
+
+async def load(port: int, key: str, bodies: list[bytes], rate: float, connections: int,
+               client_gc: bool = False) -> dict[str, Any]:
     pool: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
     for _ in range(connections):
         pool.put_nowait(await asyncio.open_connection("127.0.0.1", port))
     latencies: list[float] = []
+    send_lags: list[float] = []  # how late the client's loop started each request (its own stalls, not the server)
     errors = 0
+    pauses = _GcPauses()
+    gc.callbacks.append(pauses)
+    # Every request's task, coroutine and answer stay alive until the end, so the generator's full collections
+    # walk more objects as a run goes on: hundreds of milliseconds late in a run, on the client, counted as the
+    # server's latency. The client does not collect during the run unless asked to (``--client-gc``).
+    if not client_gc:
+        gc.disable()
     start = time.perf_counter()
 
     async def one(body: bytes, scheduled: float) -> None:
@@ -116,10 +142,14 @@ async def load(port: int, key: str, bodies: list[bytes], rate: float, connection
         delay = scheduled - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
+        send_lags.append(time.perf_counter() - scheduled)
         tasks.append(asyncio.create_task(one(body, scheduled)))
     await asyncio.gather(*tasks)
     elapsed = time.perf_counter() - start
+    gc.enable()
+    gc.callbacks.remove(pauses)
     latencies.sort()
+    send_lags.sort()
 
     def pct(p: float) -> float:
         return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000
@@ -127,7 +157,12 @@ async def load(port: int, key: str, bodies: list[bytes], rate: float, connection
     return {"requests": len(bodies), "seconds": elapsed, "rate": len(bodies) / elapsed, "errors": errors,
             "p50_ms": pct(0.50), "p95_ms": pct(0.95), "p99_ms": pct(0.99), "max_ms": latencies[-1] * 1000,
             # where the slow requests were: the seconds of the run (by send time) with the slowest requests
-            "worst_seconds": sorted(((sec, max(v) * 1000) for sec, v in by_second.items()), key=lambda t: -t[1])[:3]}
+            "worst_seconds": sorted(((sec, max(v) * 1000) for sec, v in by_second.items()), key=lambda t: -t[1])[:3],
+            # the client's share: how late its loop started requests (its own stalls) and its GC pauses
+            "send_p99_ms": send_lags[min(len(send_lags) - 1, int(0.99 * len(send_lags)))] * 1000,
+            "send_max_ms": send_lags[-1] * 1000,
+            "gc_pauses": len(pauses.pauses), "gc_max_ms": max((d for _, d in pauses.pauses), default=0.0) * 1000,
+            "gc_full": sum(1 for g, _ in pauses.pauses if g == 2)}
 
 
 def _cpu_seconds(pid: int) -> tuple[float, float]:
@@ -138,6 +173,21 @@ def _cpu_seconds(pid: int) -> tuple[float, float]:
         return 0.0, 0.0
     tick = os.sysconf("SC_CLK_TCK")
     return int(fields[11]) / tick, int(fields[12]) / tick
+
+
+def _run_queue_seconds(pid: int) -> float:
+    """Seconds the process's threads were ready to run but waited for a CPU (``/proc/PID/task/*/schedstat``):
+    other programs on the server's CPU. 0.0 where unavailable."""
+    total = 0
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            try:
+                total += int((task / "schedstat").read_text().split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    except OSError:
+        return 0.0
+    return total / 1e9
 
 
 def _transactions(port: int, key: str) -> tuple[float, float]:
@@ -163,6 +213,8 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=1, help="events per request (1: one event a request)")
     ap.add_argument("--database-url", default=None, help="default: a fresh SQLite file in a temp dir")
     ap.add_argument("--unique-texts", action="store_true", help="give every message a text of its own")
+    ap.add_argument("--client-gc", action="store_true",
+                    help="let the load generator collect garbage during the run (as before: its pauses count)")
     ap.add_argument("--server-cpu", type=int, default=0,
                     help="CPU the server is pinned to (the client runs on the others); -1: no pinning")
     args = ap.parse_args()
@@ -199,8 +251,10 @@ def main() -> None:
         if args.batch > 1:
             bodies = [b"[" + b",".join(bodies[i : i + args.batch]) + b"]" for i in range(0, len(bodies), args.batch)]
         cpu_before, batches_before = _cpu_seconds(server.pid), _transactions(port, key)
-        r = asyncio.run(load(port, key, bodies, args.rate / args.batch, args.connections))
+        waited_before = _run_queue_seconds(server.pid)
+        r = asyncio.run(load(port, key, bodies, args.rate / args.batch, args.connections, args.client_gc))
         user, system = (a - b for a, b in zip(_cpu_seconds(server.pid), cpu_before, strict=True))
+        waited = _run_queue_seconds(server.pid) - waited_before
         batches, batch_seconds = (a - b for a, b in zip(_transactions(port, key), batches_before, strict=True))
         server_cpu = user + system
         what = "single-event requests" if args.batch == 1 else f"requests of {args.batch} events"
@@ -212,9 +266,13 @@ def main() -> None:
               f"max {r['max_ms']:.1f} ms")
         print("  slowest seconds of the run (by send time): "
               + ", ".join(f"{sec} s: {ms:.0f} ms" for sec, ms in r["worst_seconds"]))
+        print(f"  client: started requests p99 {r['send_p99_ms']:.1f} ms, at most {r['send_max_ms']:.1f} ms late; "
+              f"its GC {'on' if args.client_gc else 'off'}: {r['gc_pauses']} collections "
+              f"({r['gc_full']} full), longest {r['gc_max_ms']:.1f} ms")
         print(f"  server CPU {server_cpu:.1f} s = {server_cpu / events * 1000:.2f} ms per event "
               f"({user / events * 1000:.2f} user, {system / events * 1000:.2f} system; "
-              f"{server_cpu / r['seconds'] * 100:.0f} % of one core)")
+              f"{server_cpu / r['seconds'] * 100:.0f} % of one core); it waited {waited:.2f} s for its CPU "
+              f"({waited / r['seconds'] * 100:.0f} % of the run: other programs on it)")
         if batches:  # group commit: how many requests shared a transaction, and how long one took
             print(f"  {batches:.0f} transactions, {events / batches:.1f} events each on average, "
                   f"{batch_seconds / batches * 1000:.1f} ms each (wall-clock); load average {os.getloadavg()[0]:.2f}")

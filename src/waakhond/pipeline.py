@@ -113,8 +113,9 @@ class Engine:
     # ---- public --------------------------------------------------------------------------------------------
     def process(self, events: Sequence[Event]) -> list[Decision]:
         started = time.perf_counter()
-        with self._lock, self.db.transaction() as session:
-            memory = Memory(session)
+        with self._lock, self.db.writing() as (conn, session):
+            memory = Memory(session, conn)
+            self.db.begin_writing(conn)
             memory.prefetch_batch(events)
             BehaviourMemory.prefetch_batch(memory, events)
             known = _stored_digests(memory.conn, [e.id for e in events])

@@ -34,7 +34,7 @@ from waakhond.memory.state import Memory
 from waakhond.pipeline import Engine
 from waakhond.policy import PolicyError
 from waakhond.reporting.api import reporting_router
-from waakhond.store.schema import AccountRow, CaseRow, ConversationRow, DecisionRow, utcnow
+from waakhond.store.schema import AccountRow, CaseRow, ConversationRow, DecisionRow, decisions_of, utcnow
 
 
 class WaakhondAPI(FastAPI):
@@ -165,13 +165,9 @@ def create_app(engine: Engine) -> WaakhondAPI:
         verdict: str | None = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
     ) -> Response:
-        q = select(DecisionRow).order_by(DecisionRow.created_at.desc()).limit(limit)
-        if conversation_id:
-            q = q.where(DecisionRow.conversation_id == conversation_id)
-        if account_id:
-            q = q.where(DecisionRow.actor_id == account_id)
-        if verdict:
-            q = q.where(DecisionRow.verdict == verdict)
+        q = decisions_of(select(DecisionRow).order_by(DecisionRow.created_at.desc()).limit(limit),
+                         conversation_id=conversation_id or None, account_id=account_id or None,
+                         verdict=verdict or None)
         with db.reading() as s:
             return JSONResponse({"decisions": [r.body for r in s.scalars(q).all()]})
 

@@ -65,9 +65,9 @@ class Memory:
     :mod:`waakhond.memory.rows`), so an event costs no query of its own; what the batch changed is written with
     a few bulk statements before any other query of the transaction runs, and before it commits."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, conn: Connection | None = None) -> None:
         self.session = session
-        self._conn: Connection | None = None
+        self._conn: Connection | None = conn  # the session's connection (asked for when first needed if not given)
         self._tables: dict[type, Rows[Any]] = {}
         self.accounts: Rows[AccountRow] = self.rows(AccountRow)
         self.relations: Rows[RelationRow] = self.rows(RelationRow)

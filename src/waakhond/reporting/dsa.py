@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from waakhond.reporting.config import ReportingConfig
 from waakhond.reporting.evidence import ENFORCEMENT_ACTIVITY
-from waakhond.store.schema import ApprovalRow, CaseActivityRow, CaseRow, DecisionRow, EventRow
+from waakhond.store.schema import ApprovalRow, CaseActivityRow, CaseRow, DecisionRow, EventRow, decisions_of
 
 REDRESS: tuple[str, ...] = (
     "a complaint through the platform's internal complaint-handling system (DSA Art. 20), within six months",
@@ -231,7 +231,7 @@ def statements(s: Session, *, account_id: str | None = None, since: datetime | N
     if since is not None:
         dq, aq = dq.where(DecisionRow.created_at >= since), aq.where(CaseActivityRow.at >= since)
     if account_id is not None:
-        dq = dq.where(DecisionRow.actor_id == account_id)
+        dq = decisions_of(dq, account_id=account_id)
     out = [st for st in (from_decision(d) for d in s.scalars(dq)) if st is not None]
     activity = list(s.scalars(aq))
     cases = {c.id: c for c in s.scalars(select(CaseRow).where(CaseRow.id.in_({a.case_id for a in activity})))} \

@@ -6,6 +6,7 @@ for column names and types.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -18,10 +19,12 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Select,
     String,
     Text,
     TypeDecorator,
     UniqueConstraint,
+    literal_column,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -52,15 +55,19 @@ class UTCDateTime(TypeDecorator[datetime]):
         backends bind as usual (``process_bind_param``)."""
         if dialect.name != "sqlite":
             return super().bind_processor(dialect)
+        return _sqlite_text
 
-        def process(value: datetime | None) -> str | None:
-            if value is None:
-                return None
-            if value.tzinfo is not UTC:
-                value = (value.replace(tzinfo=UTC) if value.tzinfo is None else value).astimezone(UTC)
-            return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
-        return process
+@functools.lru_cache(maxsize=4096)
+def _sqlite_text(value: datetime | None) -> str | None:
+    """``value`` as SQLite text (see :meth:`UTCDateTime.bind_processor`). Cached: a batch binds the same few
+    datetimes many times (an event's time is its relation's, conversation's and account's last time too, and the
+    time of processing goes in two columns). Equal datetimes are the same instant, so they have the same text."""
+    if value is None:
+        return None
+    if value.tzinfo is not UTC:
+        value = (value.replace(tzinfo=UTC) if value.tzinfo is None else value).astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def utcnow() -> datetime:
@@ -72,12 +79,16 @@ class Base(DeclarativeBase):
 
 
 class EventRow(Base):
-    """Every accepted event, as received. ``digest`` detects an id reused for a different event."""
+    """Every accepted event, as received. ``digest`` detects an id reused for a different event.
+
+    Every index costs each write transaction at least one more page (see ``0006_write_path_indexes``): there is
+    none on ``kind`` alone (every query that reads a kind also reads an actor, a conversation, an id or a date
+    range, which have theirs)."""
 
     __tablename__ = "events"
 
     id: Mapped[str] = mapped_column(String(200), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(20), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
     occurred_at: Mapped[datetime] = mapped_column(index=True)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     actor_id: Mapped[str | None] = mapped_column(String(200), index=True)
@@ -89,12 +100,19 @@ class EventRow(Base):
 
 
 class DecisionRow(Base):
+    """The decision on one event (``body``: what the API answered).
+
+    ``conversation_id`` and ``actor_id`` are the event's own, so queries by conversation or account go through
+    the events table's indexes (:func:`decisions_of`); verdicts other than ``allow`` have a partial index
+    (``allow`` is most decisions, so ``created_at``'s index finds them). Fewer indexes: fewer pages written per
+    transaction (``0006_write_path_indexes``)."""
+
     __tablename__ = "decisions"
 
     event_id: Mapped[str] = mapped_column(String(200), ForeignKey("events.id"), primary_key=True)
-    verdict: Mapped[str] = mapped_column(String(40), index=True)
-    conversation_id: Mapped[str | None] = mapped_column(String(450), index=True)
-    actor_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    verdict: Mapped[str] = mapped_column(String(40))
+    conversation_id: Mapped[str | None] = mapped_column(String(450))
+    actor_id: Mapped[str | None] = mapped_column(String(200))
     policy_version: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     body: Mapped[dict[str, Any]]
@@ -114,7 +132,7 @@ class AccountRow(Base):
     has_profile_photo: Mapped[bool] = mapped_column(Boolean, default=False)
     trusted_flagger: Mapped[bool] = mapped_column(Boolean, default=False)
     suspended: Mapped[bool] = mapped_column(Boolean, default=False)
-    risk: Mapped[float] = mapped_column(Float, default=0.0, index=True)
+    risk: Mapped[float] = mapped_column(Float, default=0.0)  # no index: nothing lists accounts by risk (0006)
     reports_received: Mapped[int] = mapped_column(Integer, default=0)
     blocks_received: Mapped[int] = mapped_column(Integer, default=0)
     first_contacts: Mapped[int] = mapped_column(Integer, default=0)
@@ -136,8 +154,7 @@ class RelationRow(Base):
     messages: Mapped[int] = mapped_column(Integer, default=0)
     first_at: Mapped[datetime] = mapped_column()
     last_at: Mapped[datetime] = mapped_column()
-
-    __table_args__ = (Index("ix_relations_target", "target_id"),)
+    # no index on target_id alone: every query reads a relation by its source (0006)
 
 
 class ConversationRow(Base):
@@ -148,7 +165,8 @@ class ConversationRow(Base):
     id: Mapped[str] = mapped_column(String(450), primary_key=True)
     channel: Mapped[str] = mapped_column(String(20))
     participants: Mapped[list[Any]] = mapped_column(default=list)
-    risk: Mapped[float] = mapped_column(Float, default=0.0, index=True)
+    # no index: the risk moves with nearly every message, and nothing lists conversations by it (0006)
+    risk: Mapped[float] = mapped_column(Float, default=0.0)
     alerted: Mapped[bool] = mapped_column(Boolean, default=False)
     alert_event_id: Mapped[str | None] = mapped_column(String(200))
     message_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -304,6 +322,30 @@ class AuditEntryRow(Base):
 # "Reports received" for the console's case page: a partial expression index on the reported account.
 Index("ix_events_report_subject", EventRow.payload["subject_account_id"].as_string(), EventRow.occurred_at,
       postgresql_where=EventRow.kind == "report", sqlite_where=EventRow.kind == "report")
+
+#: The condition of the partial index on flagged verdicts, as a literal: SQLite uses a partial index only for a
+#: query that repeats its condition term for term (a bound parameter does not count).
+NOT_ALLOW = DecisionRow.verdict != literal_column("'allow'")
+Index("ix_decisions_flagged", DecisionRow.verdict, DecisionRow.created_at,
+      postgresql_where=NOT_ALLOW, sqlite_where=NOT_ALLOW)
+
+
+def decisions_of(query: Select[Any], *, conversation_id: str | None = None, account_id: str | None = None,
+                 verdict: str | None = None) -> Select[Any]:
+    """``query`` (over :class:`DecisionRow`) narrowed to one conversation, acting account or verdict, written so
+    the store answers from an index: conversation and account through the events table (a decision's are its
+    event's), a verdict other than ``allow`` through ``ix_decisions_flagged``."""
+    if conversation_id is not None or account_id is not None:
+        query = query.join(EventRow, EventRow.id == DecisionRow.event_id)
+    if conversation_id is not None:
+        query = query.where(EventRow.conversation_id == conversation_id, DecisionRow.conversation_id == conversation_id)
+    if account_id is not None:
+        query = query.where(EventRow.actor_id == account_id, DecisionRow.actor_id == account_id)
+    if verdict is not None:
+        query = query.where(DecisionRow.verdict == verdict)
+        if verdict != "allow":
+            query = query.where(NOT_ALLOW)
+    return query
 
 
 # ---- account behaviour (issue 6) ----

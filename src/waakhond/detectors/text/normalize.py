@@ -33,6 +33,7 @@ Steps, in order (each is also applied, with offsets, by the tracked path):
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable
@@ -286,7 +287,10 @@ def _leet(s: str) -> str:
     return _LEET_TOKEN.sub(_leet_token, s)
 
 
+@functools.lru_cache(maxsize=1024)
 def _normalize_fast(text: str) -> str:
+    """The normalised text alone. Cached: the engine normalises each line twice (the rule tier, then the learned
+    tier's plain register), and the result depends on the text only."""
     s = fold(text)
     s = _leet(s)
     for pattern, repl, guard in _STEPS:
