@@ -32,7 +32,7 @@ def test_learned_mass_counts_only_above_its_chance_rate() -> None:
     above it, the excess counts."""
     from waakhond.detectors.conversation import ConversationState, learned_features
 
-    state = ConversationState(groom_mass={"a": 2.0}, groom_lines={"a": 100.0})
+    state = ConversationState(groom_mass={"a": 2.0}, lines={"a": 100.0})
     assert learned_features(state, "a", groom_chance=0.0)[0] > 0
     assert learned_features(state, "a", groom_chance=0.02) == (0.0, 0.0)
     some, _ = learned_features(state, "a", groom_chance=0.01)

@@ -174,10 +174,10 @@ class ConversationState:
     minor_context: float = 0.0
     peak_risk: float = 0.0
     last_index: int = -1
-    #: learned tier, per sender: decayed mass of grooming-line evidence and decayed line count
+    #: learned tier, per sender: decayed mass of grooming-line evidence
     groom_mass: dict[str, float] = field(default_factory=dict)
-    groom_lines: dict[str, float] = field(default_factory=dict)
-    #: sender → decayed number of lines written (the denominator of evidence density, see :data:`CHANCE_RATE`)
+    #: sender → decayed number of lines written: the denominator of evidence density (:data:`CHANCE_RATE`) and of
+    #: the grooming-line rate
     lines: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -200,7 +200,6 @@ class ConversationState:
             "peak_risk": self.peak_risk,
             "last_index": self.last_index,
             "groom_mass": dict(self.groom_mass),
-            "groom_lines": dict(self.groom_lines),
             "lines": dict(self.lines),
         }
 
@@ -226,9 +225,9 @@ class ConversationState:
             peak_risk=float(d.get("peak_risk", 0.0)),
             last_index=int(d.get("last_index", -1)),
             groom_mass={k: float(v) for k, v in d.get("groom_mass", {}).items()},
-            groom_lines={k: float(v) for k, v in d.get("groom_lines", {}).items()},
-            # states stored before densities were kept have no line counts: their evidence counts whole
-            lines={k: float(v) for k, v in d.get("lines", {}).items()},
+            # states stored before evidence had to be dense counted lines for the learned tier alone
+            # ("groom_lines"); rule-tier states had none, and their evidence counts whole until lines arrive
+            lines={k: float(v) for k, v in d.get("lines", d.get("groom_lines", {})).items()},
         )
 
 
@@ -302,7 +301,7 @@ def learned_features(state: ConversationState, sender: str, rate_prior: float = 
     (``groom_chance`` per line, measured on benign chat at training time; see :data:`CHANCE_RATE`).
     Offender-like language without any sign of a child (adult flirting, stranger chat between adults) counts
     for only :data:`LEARNED_GATE_FLOOR` of its weight; with a stated minor age or the fact, fully."""
-    lines = state.groom_lines.get(sender, 0.0)
+    lines = state.lines.get(sender, 0.0)
     mass = max(0.0, state.groom_mass.get(sender, 0.0) - groom_chance * lines)
     rate = mass / (lines + rate_prior)
     gate = LEARNED_GATE_FLOOR + (1.0 - LEARNED_GATE_FLOOR) * _minor_cue(state, sender)[1]
@@ -418,8 +417,6 @@ def update_conversation(
     if combiner:
         floor = combiner.get("floor", 0.0)
         new.groom_mass = {s: v * factor for s, v in state.groom_mass.items()}
-        new.groom_lines = {s: v * factor for s, v in state.groom_lines.items()}
-        new.groom_lines[key] = new.groom_lines.get(key, 0.0) + 1.0
         if groom is not None and groom > floor:
             new.groom_mass[key] = new.groom_mass.get(key, 0.0) + (groom - floor)
     _bound_senders(new)
@@ -458,14 +455,11 @@ def update_conversation(
 
 def _bound_senders(state: ConversationState) -> None:
     """Keep at most :data:`MAX_SENDERS` senders (a busy group chat): forget the ones with the least evidence."""
-    if len(state.groom_lines) > 4 * MAX_SENDERS:
-        keep_groom = set(sorted(state.groom_lines, key=lambda s: -state.groom_mass.get(s, 0.0))[:MAX_SENDERS])
-        state.groom_mass = {s: v for s, v in state.groom_mass.items() if s in keep_groom}
-        state.groom_lines = {s: v for s, v in state.groom_lines.items() if s in keep_groom}
     if len(state.lines) > 4 * MAX_SENDERS:
-        # senders with evidence keep their line counts; of the others only the most talkative
-        keep_lines = set(state.mass) | set(sorted(state.lines, key=lambda s: (-state.lines[s], s))[:MAX_SENDERS])
-        state.lines = {s: v for s, v in state.lines.items() if s in keep_lines}
+        # senders with tactic evidence keep their line counts; of the others those with the most learned evidence
+        keep_groom = set(sorted(state.lines, key=lambda s: (-state.groom_mass.get(s, 0.0), s))[:MAX_SENDERS])
+        state.groom_mass = {s: v for s, v in state.groom_mass.items() if s in keep_groom}
+        state.lines = {s: v for s, v in state.lines.items() if s in keep_groom or s in state.mass}
     if len(state.mass) <= MAX_SENDERS:
         return
     keep = sorted(state.mass, key=lambda s: -sum(state.mass[s].values()))[:MAX_SENDERS]
@@ -475,7 +469,6 @@ def _bound_senders(state: ConversationState) -> None:
     state.fact_terms = {s: v for s, v in state.fact_terms.items() if s in keep_set}
     state.minor_recipient = {s: v for s, v in state.minor_recipient.items() if s in keep_set}
     state.groom_mass = {s: v for s, v in state.groom_mass.items() if s in keep_set}
-    state.groom_lines = {s: v for s, v in state.groom_lines.items() if s in keep_set}
     state.lines = {s: v for s, v in state.lines.items() if s in keep_set}
     if len(state.stated_ages) > MAX_SENDERS:
         state.stated_ages = dict(sorted(state.stated_ages.items(), key=lambda kv: kv[1])[:MAX_SENDERS])

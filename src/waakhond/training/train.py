@@ -370,7 +370,7 @@ def replay(conversation: Conversation, groom: Sequence[float], tactic_hits: Sequ
                                        stated_ages=stated_ages(text) if text else (), text=text,
                                        groom=groom[i], combiner=probe)
         if (i + 1) in marks or i == n - 1:
-            for s in set(state.groom_lines):
+            for s in sorted(state.lines):
                 mass, rate = learned_features(state, s, groom_chance=groom_chance)
                 rows.append((i, s, (_rule_logit(state, s, chance), mass, rate)))
     return rows
