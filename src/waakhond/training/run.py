@@ -126,10 +126,14 @@ def train_model(conversations: list[Conversation], out: Path, teacher_cache: Pat
         return add_learned_hits(lines.hits[k], scores.tactics[k], lambda label, p: "learned",
                                 len(lines.plain[k].split()))
 
+    def _groom(k: int) -> float:
+        """Line ``k``'s grooming-line logit as it counts at run time (short lines count less)."""
+        return short_line_groom(float(scores.groom[k]), len(lines.plain[k].split()))
+
     def results(ci: int) -> tuple[list[float], list[dict[str, Any]]]:
         ks = by_conv.get(ci, [])
         merged = [_learned(k) for k in ks]
-        return [short_line_groom(float(scores.groom[k]), len(lines.plain[k].split())) for k in ks], merged
+        return [_groom(k) for k in ks], merged
 
     splits = np.array([c.split_for(seed) for c in conversations])
     subsets = {name: [c for c, s in zip(conversations, splits, strict=True) if s == name]
@@ -141,8 +145,7 @@ def train_model(conversations: list[Conversation], out: Path, teacher_cache: Pat
     benign_chat = [k for k, ci in enumerate(lines.conv) if train_mask[k] and labels[k] == 0
                    and _human_chat(conversations[ci].source)]
     chance = t.chance_rates(_learned(k) for k in benign_chat)
-    groom_chance = t.groom_chance(np.array([short_line_groom(float(scores.groom[k]), len(lines.plain[k].split()))
-                                            for k in benign_chat]), floor)
+    groom_chance = t.groom_chance(np.array([_groom(k) for k in benign_chat]), floor)
     log(f"chance rates per 1,000 benign lines: { {k: round(v * 1000, 2) for k, v in chance.items()} }, "
         f"grooming mass {groom_chance * 1000:.2f}")
     rows = {name: t.conversation_rows(convs, reader(convs), floor, log, chance, groom_chance)
