@@ -84,3 +84,17 @@ def test_offsets_are_in_bounds_for_any_text(raw: str) -> None:
         end = min(len(n.text), start + 5)
         a, b = n.to_original(start, end)
         assert 0 <= a <= b <= len(raw)
+
+
+def test_the_normalisation_cache_holds_ordinary_lines_only() -> None:
+    """A 1 MB message is normalised like any line but never cached: 1,024 of them would hold gigabytes."""
+    import sys
+
+    nz = sys.modules["waakhond.detectors.text.normalize"]  # the package exports the function under this name
+    nz._normalize_cached.cache_clear()
+    line = "add me on t e l e g r a m"
+    huge = (line + " ") * 40_000
+    assert normalize(line).text == normalize(line).text
+    assert normalize(huge).text.startswith(normalize(line).text)
+    info = nz._normalize_cached.cache_info()
+    assert info.currsize == 1 and info.hits == 2  # the line three times: once normalised, twice from the cache

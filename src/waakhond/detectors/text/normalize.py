@@ -287,10 +287,23 @@ def _leet(s: str) -> str:
     return _LEET_TOKEN.sub(_leet_token, s)
 
 
-@functools.lru_cache(maxsize=1024)
+#: Lines up to this length are cached by :func:`_normalize_fast` (1,024 of them: a few MB at most); a longer one
+#: (up to a megabyte in a message) is normalised each time, so the cache cannot hold hundreds of megabytes.
+CACHED_CHARS = 2_000
+
+
 def _normalize_fast(text: str) -> str:
-    """The normalised text alone. Cached: the engine normalises each line twice (the rule tier, then the learned
-    tier's plain register), and the result depends on the text only."""
+    """The normalised text alone. Cached for ordinary lines: the engine normalises each line twice (the rule tier,
+    then the learned tier's plain register), and the result depends on the text only."""
+    return _normalize_cached(text) if len(text) <= CACHED_CHARS else _normalize_steps(text)
+
+
+@functools.lru_cache(maxsize=1024)
+def _normalize_cached(text: str) -> str:
+    return _normalize_steps(text)
+
+
+def _normalize_steps(text: str) -> str:
     s = fold(text)
     s = _leet(s)
     for pattern, repl, guard in _STEPS:
