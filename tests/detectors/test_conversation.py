@@ -366,11 +366,11 @@ def test_words_that_place_a_minor_in_the_chat() -> None:
 
 
 def test_an_age_told_as_a_memory_or_an_amount_is_not_a_stated_age() -> None:
-    assert stated_ages("when I turned 10 I got a bike") == []
-    assert stated_ages("he started internships at age 15") == []
-    assert stated_ages("he will pay me 15$ an hour") == []
-    assert stated_ages("the M-14 is a rifle") == [] and stated_ages("I also had an M9") == []
-    assert stated_ages("the brain uses as much energy as a bulb, about 10 w on a good day") == []
+    assert stated_ages("we moved house when I turned 11") == []
+    assert stated_ages("she learned to swim at age 12") == []
+    assert stated_ages("the shop gives me 12$ for each shift") == []
+    assert stated_ages("an F-16 flew over the town") == [] and stated_ages("take the f9 bus home") == []
+    assert stated_ages("my old lamp only has a 60 w bulb in it and the room stays dark") == []
     # what people do say about themselves still counts
     assert stated_ages("im 13") == [13]
     assert stated_ages("13/f/nl") == [13] and stated_ages("f 14") == [14] and stated_ages("14m") == [14]

@@ -478,7 +478,7 @@ _AGE_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
     )
 )
 #: a/s/l answers: "13 f", "13/f/uk", "14m", "f 13", "12 meisje". Only in short lines (an a/s/l answer is short;
-#: in a long line "a 10 w bulb" or "an m 14 rifle" is no age) and never "m-14" or "m9".
+#: in a long line "a 60 w lamp" or "an f 16 jet" is no age) and never "f-16" or "f9".
 _ASL_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
     re.compile(p)
     for p in (
@@ -488,7 +488,7 @@ _ASL_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
     )
 )
 ASL_MAX_CHARS = 60
-#: An age told as a memory or an amount is no age the writer has now: "when i turned 10", "at age 15", "me 15$".
+#: An age told as a memory or an amount is no age the writer has now: "when i turned 11", "at age 12", "me 12$".
 _PAST_BEFORE = re.compile(r"\b(?:when|since|after|until|till|at|by|from|before|around)(?: like| about| around)? $")
 _AMOUNT_AFTER = re.compile(r" ?[$€£%]")
 
@@ -505,7 +505,7 @@ def stated_ages(text: str) -> list[int]:
     [13]
     >>> stated_ages("im 5 minutes away")
     []
-    >>> stated_ages("when i turned 10 i got a bike"), stated_ages("he pays me 15$ an hour")
+    >>> stated_ages("we moved when i turned 11"), stated_ages("they give me 12$ a shift")
     ([], [])
     """
     t = fold(text).replace("’", "'")
