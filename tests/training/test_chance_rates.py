@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from waakhond.detectors.text.tactics import Span, TacticHit
 from waakhond.training.train import chance_rates
 
@@ -37,3 +39,33 @@ def test_learned_mass_counts_only_above_its_chance_rate() -> None:
     assert learned_features(state, "a", groom_chance=0.02) == (0.0, 0.0)
     some, _ = learned_features(state, "a", groom_chance=0.01)
     assert 0 < some < learned_features(state, "a", groom_chance=0.0)[0]
+
+
+def test_language_weights_lift_each_other_language_to_its_share_of_english() -> None:
+    from waakhond.training.train import language_weights
+
+    langs = np.array(["en"] * 900 + ["nl"] * 30 + ["de"] * 300 + ["fr"] * 10)
+    w = language_weights(langs, share=0.2)
+    assert np.all(w[langs == "en"] == 1.0)
+    assert np.isclose(w[langs == "nl"].sum(), 0.2 * 900)  # 30 lines weigh like 180
+    assert np.isclose(w[langs == "fr"].sum(), 0.2 * 900)
+    assert np.all(w[langs == "de"] == 1.0)  # 300 lines already weigh more than their share
+    assert np.all(language_weights(np.array(["en"] * 5)) == 1.0)
+    # an operator's own conversations without a language are not lifted as if they were one small language
+    assert np.all(language_weights(np.array(["en"] * 900 + [""] * 10)) == 1.0)
+
+
+def test_precision_threshold_is_the_lowest_that_keeps_precision_but_never_below_the_rule_tiers() -> None:
+    from waakhond.detectors.conversation import ALERT_THRESHOLD
+    from waakhond.training.train import precision_threshold
+
+    y = np.array([1, 1, 1, 0, 1, 1, 0, 0, 0, 0], dtype=float)
+    p = np.array([0.99, 0.98, 0.95, 0.93, 0.9, 0.85, 0.8, 0.4, 0.3, 0.2])
+    # at 0.93 and up precision is 3/4, so for 0.95 the threshold stays at 0.95 (1.0 there and above) ...
+    assert abs(precision_threshold(p, y) - 0.95) < 1e-5
+    # ... and for 0.7 it goes down to 0.8 (5/7), where every higher threshold keeps 0.7 too; at 0.4 it is 5/8
+    assert abs(precision_threshold(p, y, target=0.7) - 0.8) < 1e-5
+    # every ordinary chat scores low: precision holds all the way down, the threshold stops at the rule tier's
+    easy = np.array([0.9, 0.8, 0.55, 0.1, 0.05]), np.array([1, 1, 1, 0, 0], dtype=float)
+    assert precision_threshold(*easy) == ALERT_THRESHOLD
+    assert precision_threshold(np.array([0.9, 0.8]), np.array([0.0, 0.0])) == 0.99  # never precise: alert never

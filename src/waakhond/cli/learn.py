@@ -97,6 +97,9 @@ def evaluate_cmd(
     long: Annotated[bool, typer.Option(
         "--long", help="kit only: add long ordinary chats (the split's benign chats strung together, 8-30 each), "
         "the length trap: evidence that builds up by chance over hundreds of lines")] = False,
+    long_nl_de: Annotated[bool, typer.Option(
+        "--long-nl-de", help="kit only: add long ordinary Dutch and German chats (the split's benign sentences "
+        "strung together, 100-400 lines each), the length trap outside English")] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Precision, recall, F1, F0.5, ROC-AUC, average precision, earliness and calibration on labelled chats."""
@@ -117,6 +120,12 @@ def evaluate_cmd(
         from waakhond.training.kit import long_benign
 
         convs = convs + [c for c in long_benign(convs, seed) if split is None or c.split == split]
+    if long_nl_de:
+        if kit is None:
+            raise _fail("--long-nl-de needs --kit")
+        from waakhond.training.kit import long_sentences
+
+        convs = convs + [c for c in long_sentences(convs, seed) if split is None or c.split == split]
     chosen: Any = not rules_only
     if model is not None and not rules_only:
         try:

@@ -37,6 +37,10 @@ def write_card(path: Path, model: Any, report: Any) -> None:
         "",
         "- Trained on English offender chat only; Dutch, German and French rely on the teacher's cross-lingual",
         "  alignment and on the exemplars written in those languages.",
+        "- Ordinary Dutch and German come from sentences (Tatoeba, ChatterBot), not chat; the grooming-line head's",
+        "  negatives weigh each language at least its share of the English ones (`train.OTHER_LANGUAGE_SHARE`).",
+        "  French has no ordinary text beyond the written lines: train with your own ordinary chat before relying",
+        "  on conversation alerts in French.",
         "- The kit lost turn order between offender and decoy; conversations were rebuilt by relative position.",
         "- The weights hold numbers and vocabulary pieces only; no training text.",
     ]

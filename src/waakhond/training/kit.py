@@ -119,6 +119,43 @@ def long_benign(conversations: list[Conversation], seed: int = 7, size: tuple[in
     return out
 
 
+#: Languages of the kit's benign sentences (Tatoeba, ChatterBot) strung into long chats by :func:`long_sentences`.
+SENTENCE_LANGS = ("nl", "de")
+
+
+def long_sentences(conversations: list[Conversation], seed: int = 7, size: tuple[int, int] = (100, 400),
+                   ) -> list[Conversation]:
+    """Hard negatives for length outside English: the kit's benign Dutch and German sentences (Tatoeba, ChatterBot)
+    of one split, shuffled and strung into long two-person chats of ``size`` lines, the speakers taking turns.
+
+    The kit has no Dutch or German chat at all, so these are the only long ordinary conversations in those
+    languages. They are not real chats (independent sentences, clean prose), but what the length trap needs is
+    lines that are ordinary in that language: a model that reads Dutch as slightly more offender-like than English
+    builds up evidence over hundreds of such lines."""
+    import random
+
+    rng = random.Random(seed)
+    out: list[Conversation] = []
+    for lang in SENTENCE_LANGS:
+        for split in ("train", "calibrate", "test"):
+            pool = [c for c in conversations if c.label == 0 and c.lang == lang and split_of(c.id, seed) == split
+                    and not c.source.endswith(("_long", "_one_sided"))]
+            if not pool:
+                continue
+            first = pool[0].id
+            texts = [m["text"] for c in pool for m in c.messages if m["text"]]
+            rng.shuffle(texts)
+            i = 0
+            while len(texts) - i >= size[0]:
+                n = rng.randint(*size)
+                part = texts[i : i + n]
+                msgs = [{"text": t, "sender": f"p{k % 2}", "role": "benign"} for k, t in enumerate(part)]
+                out.append(Conversation(f"long:{lang}:{first}:{i}", f"sentences_long_{lang}", lang, 0, msgs,
+                                        split=split))
+                i += n
+    return out
+
+
 def one_sided(conversations: list[Conversation], seed: int = 7, window: int = 150, per_conversation: int = 2,
               ) -> list[Conversation]:
     """Each offender's own lines alone, in windows: what a platform sees when the child's replies are missing

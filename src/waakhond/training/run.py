@@ -17,7 +17,7 @@ from waakhond.detectors.text.learned.tier import add_learned_hits, short_line_gr
 from waakhond.training import train as t
 from waakhond.training import written as written_lines
 from waakhond.training.distill import build_embedding, choose_vocabulary, teach, teach_sentences
-from waakhond.training.kit import Conversation, long_benign, one_sided
+from waakhond.training.kit import Conversation, long_benign, long_sentences, one_sided
 
 #: Sentences per source the teacher embeds whole for the refinement step (train split only).
 SENTENCES = {"tatoeba:nl": 4000, "tatoeba:de": 4000, "pj": 3000, "chitchat": 3000, "chatterbot": 600}
@@ -68,12 +68,17 @@ def train_model(conversations: list[Conversation], out: Path, teacher_cache: Pat
     written = written_lines.load() if written is None else written
     written_train, written_cal = written_lines.split(written, seed)
     log(f"written lines: {len(written_train):,} to train, {len(written_cal):,} to calibrate")
-    conversations = conversations + long_benign(conversations, seed) + one_sided(conversations, seed)
+    # the Dutch and German sentence chats come last, so every other line keeps its index (and the line heads
+    # their seeded samples); they repeat lines the heads already see, so only the conversation model reads them
+    conversations = (conversations + long_benign(conversations, seed) + one_sided(conversations, seed)
+                     + long_sentences(conversations, seed))
     log(f"conversations: {len(conversations):,}")
 
     # 1. the static embedding, distilled from the teacher (cached: the teacher embeds ~50 pieces a second)
     def texts() -> Any:
         for c in conversations:
+            if c.source.startswith("sentences_long"):
+                continue  # copies of sentences counted already: the vocabulary stays as without them
             for m in c.messages[:: 3 if c.source == "pj" else 1]:
                 yield plain(m["text"])
         for lines in (*exemplars.positive.values(), *exemplars.negative.values(), exemplars.ordinary):
@@ -94,28 +99,30 @@ def train_model(conversations: list[Conversation], out: Path, teacher_cache: Pat
     # 2. lines
     lines = t.flatten(conversations, embedding, log)
     train_mask, cal_mask, test_mask, labels = t.split_masks(conversations, lines, seed)
+    copies = np.array([conversations[ci].source.startswith("sentences_long") for ci in lines.conv], dtype=bool)
+    head_train, head_cal = train_mask & ~copies, cal_mask & ~copies  # masks of the line-level heads
 
     # 3. heads
-    groom_w, groom_b = t.train_groom_head(lines, train_mask, labels, seed, written=written_train,
+    groom_w, groom_b = t.train_groom_head(lines, head_train, labels, seed, written=written_train,
                                           embedding=embedding)
     log("grooming-line head trained")
-    tactic_w, tactic_b = t.train_tactic_heads(lines, train_mask, labels, exemplars, embedding, seed,
+    tactic_w, tactic_b = t.train_tactic_heads(lines, head_train, labels, exemplars, embedding, seed,
                                                 written_train)
     log("tactic heads trained")
-    lex_pieces, lex_w, lex_b = t.train_lexical_heads(written_train, exemplars, lines, train_mask, labels, embedding,
+    lex_pieces, lex_w, lex_b = t.train_lexical_heads(written_train, exemplars, lines, head_train, labels, embedding,
                                                      seed)
     log("lexical heads trained")
     model = TextModel(embedding, groom_w, groom_b, tactic_w, tactic_b,
                       np.tile(np.array([0.0, 1.0, 0.0, 0.0], dtype=np.float32), (len(tactic_b), 1)),
                       np.full(len(tactic_b), 0.5, dtype=np.float32), {}, {}, lex_pieces=lex_pieces, lex_w=lex_w,
                       lex_b=lex_b).with_exemplars(exemplars)
-    t.calibrate_tactics(model, lines, cal_mask, labels, seed, written_cal)
+    t.calibrate_tactics(model, lines, head_cal, labels, seed, written_cal)
     log("tactic thresholds set")
 
     # 4. conversation weights
     assert lines.vectors is not None
     scores = model.score_vectors(lines.vectors, model.lexical_bag(lines.bags, lines.vectors))
-    benign_groom = scores.groom[train_mask & (labels == 0)]
+    benign_groom = scores.groom[head_train & (labels == 0)]
     floor = float(np.quantile(benign_groom, t.FLOOR_QUANTILE))
     by_conv: dict[int, list[int]] = {}
     for k, ci in enumerate(lines.conv):

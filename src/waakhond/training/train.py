@@ -36,6 +36,7 @@ from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 
 from waakhond.detectors.conversation import (
+    ALERT_THRESHOLD,
     LEARNED_CAP,
     RATE_PRIOR,
     ConversationState,
@@ -59,6 +60,9 @@ TACTIC_FALSE_RATE = 0.0005
 KIT_FALSE_RATE = 0.002
 #: Share of the ordinary written calibration lines the rules leave alone that the learned tier may give a tactic.
 ORDINARY_BUDGET = 0.03
+#: In the grooming-line head's negatives, each language other than English weighs together at least this share
+#: of the English lines (see :func:`language_weights`).
+OTHER_LANGUAGE_SHARE = 0.1
 #: A written line weighs like this many kit lines in head training (they are few, in four languages, and written
 #: for the purpose).
 WRITTEN_WEIGHT = 20.0
@@ -95,6 +99,8 @@ class Lines:
     """Every line of a set of conversations, flattened, with what training needs per line."""
 
     conv: list[int] = field(default_factory=list)
+    #: the language of each line's conversation
+    lang: list[str] = field(default_factory=list)
     sender: list[str] = field(default_factory=list)
     role: list[str | None] = field(default_factory=list)
     text: list[str] = field(default_factory=list)
@@ -110,6 +116,7 @@ def flatten(conversations: Sequence[Conversation], embedding: StaticEmbedding, l
     for ci, c in enumerate(conversations):
         for m in c.messages[:MAX_TRAIN_LINES]:
             lines.conv.append(ci)
+            lines.lang.append(c.lang)
             lines.sender.append(str(m["sender"]))
             lines.role.append(m.get("role"))
             lines.text.append(m["text"])
@@ -152,11 +159,32 @@ def train_groom_head(lines: Lines, train_mask: np.ndarray, labels: np.ndarray, s
     x = lines.vectors[idx]
     y = np.concatenate([np.ones(len(pos)), np.zeros(len(decoy) + len(benign))])
     w = np.ones(len(idx))
+    if lines.lang:
+        w[len(pos):] = language_weights(np.asarray(lines.lang)[idx[len(pos):]])
     if written and embedding is not None:
         x = np.vstack([x, embedding.embed([line.text for line in written])])
         y = np.concatenate([y, [0.0 if line.ordinary else 1.0 for line in written]])
         w = np.concatenate([w, np.full(len(written), WRITTEN_WEIGHT)])
     return _lr(x, y, w, 1.0, seed)
+
+
+def language_weights(langs: np.ndarray, share: float = OTHER_LANGUAGE_SHARE) -> np.ndarray:
+    """Weights for negative lines such that the lines of each language other than English weigh together at
+    least ``share`` of the English ones (English lines, lines of no stated language, and languages that already
+    weigh enough, keep 1).
+
+    The kit's Dutch and German lines are a few percent of its benign lines (its English chit-chat counts again
+    in the long and one-sided chats made of it). Trained on that mix, the grooming-line head read ordinary
+    Dutch and German as more offender-like than English: a Dutch line passed the mass floor three to four times
+    as often as an English chit-chat line, and long ordinary Dutch conversations crossed the alert threshold."""
+    w = np.ones(len(langs))
+    english = float(np.sum(langs == "en"))
+    for lang in np.unique(langs):
+        if lang in ("en", ""):
+            continue
+        mask = langs == lang
+        w[mask] = max(1.0, share * english / float(mask.sum()))
+    return w
 
 
 def train_tactic_heads(lines: Lines, train_mask: np.ndarray, labels: np.ndarray, exemplars: Exemplars,
@@ -432,8 +460,13 @@ def platt(z: np.ndarray, y: np.ndarray, seed: int) -> tuple[float, float]:
     return float(lr.coef_[0][0]), float(lr.intercept_[0])
 
 
-def precision_threshold(p: np.ndarray, y: np.ndarray, target: float = TARGET_PRECISION) -> float:
-    """The lowest threshold whose precision (on these scores) stays ≥ ``target`` for every higher threshold."""
+def precision_threshold(p: np.ndarray, y: np.ndarray, target: float = TARGET_PRECISION,
+                        lowest: float = ALERT_THRESHOLD) -> float:
+    """The lowest threshold whose precision (on these scores) stays ≥ ``target`` for every higher threshold, but
+    never below ``lowest``: the rule tier's own threshold. The calibration split holds few ordinary chats of the
+    kinds that come closest (adults flirting, long chats), so precision there can hold far lower than on a
+    platform; moderator time is scarce, and a model that reads Dutch or German a little more like an offender's
+    than English would cross a low threshold first in those languages."""
     order = np.argsort(-p)
     tp = np.cumsum(y[order])
     prec = tp / np.arange(1, len(p) + 1)
@@ -441,7 +474,7 @@ def precision_threshold(p: np.ndarray, y: np.ndarray, target: float = TARGET_PRE
     if len(ok) == 0:
         return 0.99
     k = ok[-1]
-    return float(max(0.5, p[order][k] - 1e-6))
+    return float(max(lowest, p[order][k] - 1e-6))
 
 
 def split_masks(conversations: Sequence[Conversation], lines: Lines, seed: int,
