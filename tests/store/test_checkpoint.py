@@ -17,13 +17,16 @@ from waakhond.store.schema import EventRow
 
 
 def _events_in_main_file(db_file: Path, tmp_path: Path) -> int:
-    """Events in the database file alone, leaving the log aside: only what a checkpoint has copied back."""
+    """Events in the database file alone, leaving the log aside: only what a checkpoint has copied back.
+
+    A copy taken while a checkpoint is writing pages into the file can be torn ("malformed"); that counts as
+    nothing copied back yet, and the caller looks again."""
     copy = tmp_path / "copy.db"
     shutil.copyfile(db_file, copy)
     with sqlite3.connect(copy) as conn:
         try:
             return int(conn.execute("SELECT count(*) FROM events").fetchone()[0])
-        except sqlite3.OperationalError:  # the table itself is still only in the log
+        except sqlite3.DatabaseError:  # the table is still only in the log, or the copy caught a checkpoint midway
             return 0
 
 
