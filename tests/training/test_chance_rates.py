@@ -55,6 +55,22 @@ def test_language_weights_lift_each_other_language_to_its_share_of_english() -> 
     assert np.all(language_weights(np.array(["en"] * 900 + [""] * 10)) == 1.0)
 
 
+def test_written_weights_balance_ordinary_and_tactic_lines_within_each_language() -> None:
+    from waakhond.training.train import written_weights
+    from waakhond.training.written import WrittenLine
+
+    lines = ([WrittenLine("fr", f"tactic {i}", ("age_probe",)) for i in range(30)]
+             + [WrittenLine("fr", f"ordinary {i}", ()) for i in range(10)]
+             + [WrittenLine("en", f"tactic {i}", ("secrecy",)) for i in range(5)]
+             + [WrittenLine("en", f"ordinary {i}", ()) for i in range(20)])
+    w = written_weights(lines, weight=2.0)
+    fr_pos, fr_ord = w[:30], w[30:40]
+    assert np.isclose(fr_ord.sum(), fr_pos.sum())  # French is no longer three quarters positives
+    assert np.all(fr_pos == 2.0)
+    # a language whose ordinary lines already outweigh its tactic lines keeps the plain weights
+    assert np.all(w[40:] == 2.0)
+
+
 def test_precision_threshold_is_the_lowest_that_keeps_precision_but_never_below_the_rule_tiers() -> None:
     from waakhond.detectors.conversation import ALERT_THRESHOLD
     from waakhond.training.train import precision_threshold
