@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from waakhond.detectors.conversation import alert_threshold, score_conversation
@@ -121,8 +122,39 @@ def test_a_model_saved_without_lexical_heads_still_loads(tmp_path: Path) -> None
                     model.tactic_mix[:, :3], model.tactic_threshold, model.conversation, model.meta)
     old.save(tmp_path)
     again = TextModel.load(tmp_path)
-    assert again.lex_pieces is None and again.tactic_mix.shape == (12, 4)
+    assert again.lex_pieces is None and again.mlp_w1 is None and again.tactic_mix.shape == (12, 5)
     assert again.score_plain(["how old are you"]).tactics.shape == (1, 12)
+
+
+def test_a_model_saved_before_the_meaning_head_scores_as_it_did(tmp_path: Path) -> None:
+    """A model directory from before the meaning head (four mix columns, no network) loads, and scores exactly
+    as the same heads do with the meaning head weighed 0."""
+    model = shipped()
+    assert model is not None and model.mlp_w1 is not None
+    old = TextModel(model.embedding, model.groom_w, model.groom_b, model.tactic_w, model.tactic_b,
+                    model.tactic_mix[:, :4], model.tactic_threshold, model.conversation, model.meta,
+                    lex_pieces=model.lex_pieces, lex_w=model.lex_w, lex_b=model.lex_b)
+    old.save(tmp_path)
+    again = TextModel.load(tmp_path).with_exemplars(load())
+    muted = TextModel(model.embedding, model.groom_w, model.groom_b, model.tactic_w, model.tactic_b,
+                      np.column_stack([model.tactic_mix[:, :4], np.zeros(12, np.float32)]), model.tactic_threshold,
+                      model.conversation, model.meta, lex_pieces=model.lex_pieces, lex_w=model.lex_w,
+                      lex_b=model.lex_b, mlp_w1=model.mlp_w1, mlp_b1=model.mlp_b1, mlp_w2=model.mlp_w2,
+                      mlp_b2=model.mlp_b2).with_exemplars(load())
+    lines = [plain(t) for t in ("how old are you", "hoe oud ben je", "lets go to the park", "schick mir ein bild")]
+    assert np.array_equal(again.score_plain(lines).tactics, muted.score_plain(lines).tactics)
+
+
+def test_the_meaning_head_counts_and_survives_a_round_trip(tmp_path: Path) -> None:
+    model = shipped()
+    assert model is not None and model.mlp_w1 is not None
+    assert (model.tactic_mix[:, 4] > 0).sum() >= 6  # calibration gave it weight in most tactics
+    model.save(tmp_path)
+    again = TextModel.load(tmp_path).with_exemplars(load())
+    lines = [plain(t) for t in ("wanna move to snap", "t'as quel âge", "sturmfrei heute?", "great cover")]
+    assert np.array_equal(again.score_plain(lines).tactics, model.score_plain(lines).tactics)
+    meaning = model.meaning(model.embedding.embed(lines))
+    assert meaning.shape == (4, 12) and np.isfinite(meaning).all()
 
 
 def test_a_line_scores_the_same_alone_as_in_a_batch() -> None:
@@ -145,7 +177,6 @@ def test_a_line_scores_the_same_alone_as_in_a_batch() -> None:
 def test_exemplar_contrast_is_nearest_positive_minus_nearest_negative() -> None:
     """The vectorised contrast against a plain loop over tactics, on random similarities and example blocks
     that are sometimes empty (no ordinary lines, tactics without positives or negatives)."""
-    import numpy as np
 
     from waakhond.detectors.text.labels import LABELS
     from waakhond.detectors.text.learned.exemplars import _ReducePlan
@@ -171,7 +202,6 @@ def test_exemplar_contrast_is_nearest_positive_minus_nearest_negative() -> None:
 def test_one_word_lines_get_no_learned_tactic_and_short_lines_little_weight() -> None:
     """One word is no tactic for a model that reads meaning (the rules still read it: "snap?" is theirs), and a
     two-word line's grooming-line logit counts two thirds."""
-    import numpy as np
 
     from waakhond.detectors.text.labels import LABELS
     from waakhond.detectors.text.learned.tier import add_learned_hits, short_line_groom

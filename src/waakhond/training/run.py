@@ -112,10 +112,14 @@ def train_model(conversations: list[Conversation], out: Path, teacher_cache: Pat
     lex_pieces, lex_w, lex_b = t.train_lexical_heads(written_train, exemplars, lines, head_train, labels, embedding,
                                                      seed)
     log("lexical heads trained")
+    mlp_w1, mlp_b1, mlp_w2, mlp_b2 = t.train_meaning_heads(written_train, exemplars, lines, head_train, labels,
+                                                           embedding, seed)
+    log("meaning heads trained")
     model = TextModel(embedding, groom_w, groom_b, tactic_w, tactic_b,
-                      np.tile(np.array([0.0, 1.0, 0.0, 0.0], dtype=np.float32), (len(tactic_b), 1)),
+                      np.tile(np.array([0.0, 1.0, 0.0, 0.0, 0.0], dtype=np.float32), (len(tactic_b), 1)),
                       np.full(len(tactic_b), 0.5, dtype=np.float32), {}, {}, lex_pieces=lex_pieces, lex_w=lex_w,
-                      lex_b=lex_b).with_exemplars(exemplars)
+                      lex_b=lex_b, mlp_w1=mlp_w1, mlp_b1=mlp_b1, mlp_w2=mlp_w2,
+                      mlp_b2=mlp_b2).with_exemplars(exemplars)
     t.calibrate_tactics(model, lines, head_cal, labels, seed, written_cal)
     log("tactic thresholds set")
 

@@ -5,15 +5,18 @@ For each line it gives
 - ``groom``: the logit of "an offender wrote this line" (trained on the research kit: offender lines against
   benign chat and the decoys' lines), which the conversation model aggregates per sender;
 - ``tactics``: a score per tactic with 0.5 at the decision boundary: a mix of the embedding head, the lexical
-  head and the exemplar contrast against its threshold, or the exemplar contrast alone against its margin (so
-  an operator's new examples count at once), whichever is stronger; thresholds and margins are chosen to keep
-  ordinary lines quiet.
+  head, the meaning head and the exemplar contrast against its threshold, or the exemplar contrast alone against
+  its margin (so an operator's new examples count at once), whichever is stronger; thresholds and margins are
+  chosen to keep ordinary lines quiet.
 
-Two heads per tactic because they fail differently. The **embedding head** reads meaning through the distilled
+Three heads per tactic because they fail differently. The **embedding head** reads meaning through the distilled
 embedding and carries what the kit teaches (English offender lines) into other languages. The **lexical head**
 reads which sentence pieces a line holds ("v-bucks", "geschenkkarte", "sturmfrei") as well as its embedding; it
 is trained on the written lines only (four languages, many registers; not on the kit, whose benign chat differs
-in style from its offender chat), so it knows the words of each language the embedding averages away.
+in style from its offender chat), so it knows the words of each language the embedding averages away. The
+**meaning head** is a small neural network (one hidden layer) on the embedding, trained on the same lines as the
+lexical head: a linear head draws one straight line through the embedding, so "walk home alone" and "home alone
+with homework" fall on the same side; the hidden layer can tell them apart.
 
 Weights live in ``weights/`` (``embedding.npz``, ``heads.npz``: numbers and vocabulary pieces only) with a JSON
 card beside them.
@@ -52,8 +55,9 @@ class TextModel:
     groom_b: float
     tactic_w: np.ndarray  # (12, d)
     tactic_b: np.ndarray  # (12,)
-    #: per tactic: [bias, weight of the embedding head's logit, of the exemplar contrast, of the lexical head's logit]
-    tactic_mix: np.ndarray  # (12, 4)
+    #: per tactic: [bias, weight of the embedding head's logit, of the exemplar contrast, of the lexical head's logit,
+    #: of the meaning head's logit]
+    tactic_mix: np.ndarray  # (12, 5)
     tactic_threshold: np.ndarray  # (12,) on the head's probability
     conversation: dict[str, float]
     meta: dict[str, Any]
@@ -64,10 +68,17 @@ class TextModel:
     lex_pieces: np.ndarray | None = None
     lex_w: np.ndarray | None = None
     lex_b: np.ndarray | None = None
+    #: meaning head: hidden layer weights (``d × h``) and biases, output weights (``h × 12``) and biases
+    mlp_w1: np.ndarray | None = None
+    mlp_b1: np.ndarray | None = None
+    mlp_w2: np.ndarray | None = None
+    mlp_b2: np.ndarray | None = None
 
     def __post_init__(self) -> None:
-        if self.tactic_mix.shape[1] == 3:  # a model from before the lexical heads
-            self.tactic_mix = np.column_stack([self.tactic_mix, np.zeros(len(self.tactic_mix), np.float32)])
+        # a model from before the lexical heads (3 columns) or the meaning head (4): the missing heads weigh 0
+        missing = 5 - self.tactic_mix.shape[1]
+        if missing > 0:
+            self.tactic_mix = np.column_stack([self.tactic_mix, np.zeros((len(self.tactic_mix), missing), np.float32)])
 
     def with_exemplars(self, exemplars: Exemplars) -> TextModel:
         self.index = ExemplarIndex(exemplars, self.embedding)
@@ -101,6 +112,15 @@ class TextModel:
             return np.zeros((x.shape[0], len(LABELS)), dtype=np.float32)
         return (np.asarray(bag @ self.lex_pieces) + x @ self.lex_w.T + self.lex_b).astype(np.float32)
 
+    def meaning(self, x: np.ndarray, *, rows_alone: bool = False) -> np.ndarray:
+        """The meaning heads' logits (``len × 12``) for lines given as vectors (zeros without a meaning head)."""
+        if self.mlp_w1 is None or self.mlp_b1 is None or self.mlp_w2 is None or self.mlp_b2 is None:
+            return np.zeros((len(x), len(LABELS)), dtype=np.float32)
+        if rows_alone and len(x) > 1:  # one row at a time: the same bits as the line scored alone
+            return np.vstack([self.meaning(x[k : k + 1]) for k in range(len(x))])
+        hidden = np.maximum(x @ self.mlp_w1 + self.mlp_b1, 0.0)
+        return (hidden @ self.mlp_w2 + self.mlp_b2).astype(np.float32)
+
     def score_vectors(self, x: np.ndarray, lexical: np.ndarray | None = None, *,
                       rows_alone: bool = False) -> LineScores:
         """Scores of lines given as vectors and, when the model has lexical heads, their logits
@@ -121,6 +141,8 @@ class TextModel:
         lex = np.zeros_like(head) if lexical is None else lexical
         z = (self.tactic_mix[:, 0] + self.tactic_mix[:, 1] * head + self.tactic_mix[:, 2] * contrast
              + self.tactic_mix[:, 3] * lex)
+        if self.mlp_w1 is not None:
+            z = z + self.tactic_mix[:, 4] * self.meaning(x, rows_alone=rows_alone)
         empty = ~np.any(x, axis=1)
         # One score per tactic with 0.5 at the decision boundary: the head's logit relative to its threshold, or
         # the exemplar contrast relative to its margin (×20: 0.05 of cosine ≈ one logit unit), whichever is higher.
@@ -147,6 +169,10 @@ class TextModel:
         if self.lex_pieces is not None and self.lex_w is not None and self.lex_b is not None:
             arrays.update(lex_pieces=self.lex_pieces.astype(np.float16), lex_w=self.lex_w.astype(np.float32),
                           lex_b=self.lex_b.astype(np.float32))
+        if self.mlp_w1 is not None and self.mlp_b1 is not None and self.mlp_w2 is not None \
+                and self.mlp_b2 is not None:
+            arrays.update(mlp_w1=self.mlp_w1.astype(np.float32), mlp_b1=self.mlp_b1.astype(np.float32),
+                          mlp_w2=self.mlp_w2.astype(np.float32), mlp_b2=self.mlp_b2.astype(np.float32))
         np.savez_compressed(directory / "heads.npz", allow_pickle=False, **arrays)
         (directory / "model.json").write_text(
             json.dumps({"conversation": self.conversation, "labels": list(LABELS), **self.meta}, indent=2) + "\n",
@@ -167,6 +193,8 @@ class TextModel:
             meta=meta, tactic_margin=heads.get("tactic_margin", np.full(len(LABELS), 0.1, dtype=np.float32)),
             lex_pieces=heads["lex_pieces"].astype(np.float32) if "lex_pieces" in heads else None,
             lex_w=heads.get("lex_w"), lex_b=heads.get("lex_b"),
+            mlp_w1=heads.get("mlp_w1"), mlp_b1=heads.get("mlp_b1"), mlp_w2=heads.get("mlp_w2"),
+            mlp_b2=heads.get("mlp_b2"),
         )
 
 
