@@ -11,9 +11,12 @@ Steps (each one a function below, so tests can run them on small data):
    lines (:mod:`waakhond.training.written`: tactic lines against ordinary chat, in nl/en/de/fr).
 4. **Tactic heads**: per tactic, positives are offender lines the rule tier tags with the tactic, the shipped
    exemplar positives and the written lines with the tactic (all four languages); negatives are benign lines,
-   exemplar hard negatives, ordinary lines and written lines of other tactics. The head is then mixed with the
-   exemplar contrast on the calibration split. A tactic fires when the head's probability passes its threshold
-   or the exemplar contrast passes its margin (the path an operator's new examples take). Both start where at
+   exemplar hard negatives, ordinary lines and written lines of other tactics. Beside it, per tactic, a lexical
+   head (:func:`train_lexical_heads`) and one meaning network for all twelve (:func:`train_meaning_heads`), both
+   on the written lines and exemplars. The heads are then mixed with the exemplar contrast on the calibration split
+   (written lines weighed :data:`WRITTEN_WEIGHT` times a kit line). A tactic fires when the mix's probability
+   passes its threshold or the exemplar contrast passes its margin (the path an operator's new examples take).
+   Both start where at
    most :data:`TACTIC_FALSE_RATE` of the kit's benign calibration lines pass each; the head thresholds then come
    down where that buys the most recall on the written calibration lines, within a budget of ordinary lines
    flagged (:func:`spend_budget`).
