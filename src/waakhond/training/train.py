@@ -16,10 +16,9 @@ Steps (each one a function below, so tests can run them on small data):
    on the written lines and exemplars. The heads are then mixed with the exemplar contrast on the calibration split
    (written lines weighed :data:`WRITTEN_WEIGHT` times a kit line). A tactic fires when the mix's probability
    passes its threshold or the exemplar contrast passes its margin (the path an operator's new examples take).
-   Both start where at
-   most :data:`TACTIC_FALSE_RATE` of the kit's benign calibration lines pass each; the head thresholds then come
-   down where that buys the most recall on the written calibration lines, within a budget of ordinary lines
-   flagged (:func:`spend_budget`).
+   Both start where at most :data:`TACTIC_FALSE_RATE` of the kit's benign calibration lines pass each; the
+   thresholds then come down where that buys the most recall on the written calibration lines, within a budget
+   of ordinary lines flagged (:func:`spend_budget`).
 5. **Conversation weights**: the conversation is replayed message by message exactly as the engine does; at
    checkpoints each sender's rule-tier logit and learned evidence become one row (offender = 1; decoys and
    benign speakers = 0). Logistic regression on train, Platt scaling on calibrate, and the alert threshold is the
