@@ -83,6 +83,34 @@ def test_a_long_benign_chat_between_friends_is_not_flagged() -> None:
     assert not score.flagged
 
 
+@pytest.mark.parametrize(
+    ("ordinary", "grooming", "tactic"),
+    [
+        ("can you bring my charger tomorrow, mine is dead", "come alone and don't tell your mum", "secrecy"),
+        ("send me the maths homework pls", "send me a picture of you in your room right now", "image_request"),
+        ("kun je morgen mijn oplader meenemen", "kom alleen en zeg niks tegen je moeder", "secrecy"),
+        ("stuur je me het huiswerk van wiskunde?", "stuur een foto van jezelf in je kamer, nu", "image_request"),
+        ("kannst du morgen mein ladekabel mitbringen", "komm allein und sag deiner mama nichts", "secrecy"),
+        ("schick mir bitte die mathe hausaufgaben", "schick mir jetzt ein foto von dir in deinem zimmer",
+         "image_request"),
+        ("tu peux ramener mon chargeur demain ?", "viens seule et dis rien à ta mère", "secrecy"),
+        ("envoie-moi les devoirs de maths stp", "envoie-moi une photo de toi dans ta chambre maintenant",
+         "image_request"),
+    ],
+)
+def test_an_everyday_request_is_not_read_like_its_grooming_twin(ordinary: str, grooming: str, tactic: str) -> None:
+    """A request is not suspicious in itself: the request between classmates stays below the grooming-line floor
+    and gets no tactic, the move that shares its form gets its tactic."""
+    model = shipped()
+    assert model is not None
+    groom = model.score_plain([plain(ordinary), plain(grooming)]).groom
+    assert float(groom[0]) < float(model.conversation["floor"])
+    assert float(groom[0]) < float(groom[1]) - 1.0
+    calm, move = read_lines([ordinary, grooming])
+    assert not calm.hits
+    assert tactic in move.hits
+
+
 def test_operator_exemplars_teach_the_model_without_retraining(tmp_path: Path) -> None:
     line = "ping me on the zwartevogel app, it is more private there"
     model = TextModel.load(model_dir())
