@@ -242,3 +242,29 @@ def test_one_word_lines_get_no_learned_tactic_and_short_lines_little_weight() ->
     for word in ("your", "if", "once", "lookin"):
         assert all(hit.spans for hit in read_lines([word])[0].hits.values())
     assert "off_platform" in read_lines(["snap?"])[0].hits
+
+
+def test_a_benign_frame_keeps_the_learned_tier_from_adding_what_it_explains() -> None:
+    """The learned tier adds no tactic a benign frame in the line explains away ("a pic of ur dog"), as the rules
+    report none; sexual content or a threat in the line keeps every tactic."""
+
+    from waakhond.detectors.text.labels import LABELS
+    from waakhond.detectors.text.learned.tier import add_learned_hits
+
+    probs = np.zeros(len(LABELS), dtype=np.float32)
+    probs[LABELS.index("image_request")] = 0.9
+
+    def explain(label: str, p: float) -> str:
+        return "learned"
+
+    def framed() -> frozenset[str]:
+        return frozenset({"image_request"})
+
+    assert add_learned_hits({}, probs, explain, 5, framed) == {}
+    assert set(add_learned_hits({}, probs, explain, 5)) == {"image_request"}
+    probs[LABELS.index("sexual_content")] = 0.9
+    assert set(add_learned_hits({}, probs, explain, 5, framed)) == {"image_request", "sexual_content"}
+    # through the engine's entry point, with the shipped model: the frame is read from the line itself
+    for line in ("send me a pic of ur new puppy when u get home", "stuur ff een foto van je hond",
+                 "schick mal ein foto von deinem hund", "envoie une photo de ton chiot"):
+        assert "image_request" not in read_lines([line])[0].hits, line

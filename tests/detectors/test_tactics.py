@@ -411,3 +411,125 @@ def test_never_crashes_on_tactic_vocabulary(words: list[str]) -> None:
     for hit in classify_text(text).values():
         for span in hit.spans:
             assert text[span.start : span.end] == span.text
+
+
+# Rule families added together (picture for a reward, picture in swimwear or sleepwear, "then I'll stop asking",
+# "or it goes online", an outing "just the two of us", a cover story, disappearing messages, verb-final requests,
+# a bare age question): each in the four languages, phrasings of our own.
+FAMILIES: list[tuple[str, str]] = [
+    ("image_request", "if u send me one selfie i'll give you 500 coins"),
+    ("image_request", "als je me een selfie stuurt krijg je 200 munten"),
+    ("image_request", "wenn du mir ein foto schickst kriegst du 300 coins"),
+    ("image_request", "si tu m'envoies une photo je te donne des diamants"),
+    ("image_request", "robux for a pic?"),
+    ("image_request", "skins voor een fotootje?"),
+    ("image_request", "gutschein für ein selfie?"),
+    ("image_request", "des diamants pour une photo ?"),
+    ("sexual_content", "got a photo of you in your swimsuit?"),
+    ("sexual_content", "heb je een foto in je badpak?"),
+    ("sexual_content", "hast du ein bild im badeanzug"),
+    ("sexual_content", "une photo de toi en maillot ?"),
+    ("pressure", "send it and then i'll stop asking"),
+    ("pressure", "doe het nou en dan laat ik je met rust"),
+    ("pressure", "mach es und dann lass ich dich in ruhe"),
+    ("pressure", "envoie et après je te laisse tranquille"),
+    ("sextortion", "answer me or the video goes online"),
+    ("sextortion", "antwoord of die foto gaat op insta"),
+    ("sextortion", "antworte oder das video landet im netz"),
+    ("sextortion", "réponds ou la vidéo part sur snap"),
+    ("meeting", "we could get ice cream, only you and me"),
+    ("meeting", "ijsje halen? alleen jij en ik"),
+    ("meeting", "kino am samstag, nur wir zwei"),
+    ("meeting", "un ciné samedi, que toi et moi"),
+    ("secrecy", "if anyone asks, you know me from school"),
+    ("secrecy", "als iemand het vraagt ken je me van voetbal"),
+    ("secrecy", "wenn jemand fragt, wir kennen uns vom training"),
+    ("secrecy", "si quelqu'un te demande, on se connait du club"),
+    ("secrecy", "turn on disappearing messages"),
+    ("secrecy", "zet verdwijnende berichten aan"),
+    ("secrecy", "mach selbstlöschende nachrichten an"),
+    ("secrecy", "active les messages éphémères"),
+    ("personal_info", "kun je je adres ff sturen"),
+    ("personal_info", "kannst du mir deine adresse schicken"),
+    ("age_probe", "age? im 19"),
+    ("age_probe", "lft? ben zelf 20"),
+    ("age_probe", "alter? bin 20"),
+]
+
+
+@pytest.mark.parametrize(("label", "line"), FAMILIES)
+def test_rule_families_in_four_languages(label: str, line: str) -> None:
+    assert label in classify_text(line), (line, sorted(classify_text(line)))
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "ich schäm mich so, hab wieder verloren",  # ashamed, not a body word
+        "on a capoté sur ta chanson",  # Quebec: we loved it
+        "hoe oud is je broertje nu?",  # someone else's age
+        "noch ein spiel, dann hör ich auf zu zocken",  # stops playing, not asking
+        "si ta mère demande, dis-lui qu'on finit à 18h",  # a friend's errand, no cover identity
+        "is ur mum still up? mine wants to ask about the lift",
+    ],
+)
+def test_family_look_alikes_are_not_tactics(line: str) -> None:
+    assert classify_text(line) == {}, sorted(classify_text(line))
+
+
+# Benign frames (lexicon/frames.py): an everyday purpose in the line explains a tactic-like wording away.
+FRAMED: list[tuple[str, str]] = [
+    ("image_request", "send me a pic of ur dog!!"),
+    ("image_request", "stuur een foto van bladzijde 12, ik ben mijn boek vergeten"),
+    ("image_request", "schick mir ein foto vom tafelbild bitte"),
+    ("image_request", "envoie-moi une photo des devoirs stp"),
+    ("pressure", "come on, one more round!!"),
+    ("pressure", "kom op, nog één potje"),
+    ("pressure", "komm schon, noch eine runde"),
+    ("pressure", "allez, encore une partie"),
+    ("secrecy", "don't tell anyone, it's a surprise party for dad"),
+    ("secrecy", "zeg niks tegen Tim, het is een verrassing voor zijn verjaardag"),
+    ("secrecy", "sag nix, das ist eine überraschung für mama"),
+    ("secrecy", "ne le dis à personne, c'est une fête surprise"),
+    ("off_platform", "can we move the group chat to whatsapp, this app keeps crashing"),
+    ("meeting", "i'll pick you up after practice at 5, love mum"),
+    ("meeting", "ik kom je ophalen na de training, liefs mama"),
+    ("meeting", "ich hol dich ab nach dem training, lg papa"),
+    ("meeting", "je viens te chercher à 17h, bisous maman"),
+    ("off_platform", "my snap got hacked, add me on insta instead"),
+    ("off_platform", "mijn snap doet raar, stuur het maar via insta"),
+    ("pressure", "gg, u owe me 50 coins from that bet"),
+]
+
+
+@pytest.mark.parametrize(("label", "line"), FRAMED)
+def test_a_benign_frame_explains_the_tactic_away(label: str, line: str) -> None:
+    assert label in _raw_hits(line), "the line must read as the tactic without its frame, else this test proves nothing"
+    assert label not in classify_text(line), sorted(classify_text(line))
+
+
+def _raw_hits(line: str) -> set[str]:
+    """The tactics the rules find with no frame at all."""
+    import waakhond.detectors.text.tactics as tactics
+
+    saved = tactics._FRAMES
+    tactics._FRAMES = ()
+    try:
+        return set(classify_text(line))
+    finally:
+        tactics._FRAMES = saved
+
+
+@pytest.mark.parametrize(
+    ("label", "line"),
+    [
+        ("secrecy", "i have a surprise for you, dont tell ur mom"),  # a surprise for the child is no frame
+        ("secrecy", "c'est une surprise pour toi, personne doit savoir"),
+        ("sextortion", "send a pic of ur dog or everyone will see the video"),  # a threat keeps everything
+        ("image_request", "send a pic of ur dog or everyone will see the video"),
+        ("image_request", "send me a pic of you in ur room"),  # a person, not an object
+        ("meeting", "meet me at the park tomorrow, don't tell your mum"),
+    ],
+)
+def test_no_frame_where_the_purpose_is_the_child(label: str, line: str) -> None:
+    assert label in classify_text(line), sorted(classify_text(line))

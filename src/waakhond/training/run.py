@@ -14,6 +14,7 @@ from waakhond.detectors.text.learned.exemplars import Exemplars, load
 from waakhond.detectors.text.learned.model import TextModel
 from waakhond.detectors.text.learned.style import plain
 from waakhond.detectors.text.learned.tier import add_learned_hits, short_line_groom
+from waakhond.detectors.text.tactics import benign_frames
 from waakhond.training import train as t
 from waakhond.training import written as written_lines
 from waakhond.training.distill import build_embedding, choose_vocabulary, teach, teach_sentences
@@ -135,7 +136,7 @@ def train_model(conversations: list[Conversation], out: Path, teacher_cache: Pat
     def _learned(k: int) -> dict[str, Any]:
         """Line ``k``'s rule hits plus the learned tier's, as :func:`read_lines` gives them at run time."""
         return add_learned_hits(lines.hits[k], scores.tactics[k], lambda label, p: "learned",
-                                len(lines.plain[k].split()))
+                                len(lines.plain[k].split()), lambda: benign_frames(lines.text[k]))
 
     def _groom(k: int) -> float:
         """Line ``k``'s grooming-line logit as it counts at run time (short lines count less)."""

@@ -32,7 +32,7 @@ from typing import Any, ClassVar
 
 from waakhond.detectors.base import DetectionContext, Signal, Span
 from waakhond.detectors.text.labels import LABELS, TACTICS
-from waakhond.detectors.text.lexicon import common, de, en, fr, nl
+from waakhond.detectors.text.lexicon import common, de, en, fr, frames, nl
 from waakhond.detectors.text.normalize import Normalized, fold, normalize
 from waakhond.events import Event, GiftEvent, MessageEvent
 
@@ -329,6 +329,35 @@ def _anchors(seq: object, word_start: bool) -> tuple[frozenset[str] | None, bool
 
 
 _RULES, _INDEX, _LENGTHS, _ALWAYS_RUN = _compile()
+
+#: Tactics no benign frame explains away (:mod:`waakhond.detectors.text.lexicon.frames`).
+UNFRAMED = frozenset({"sexual_content", "sextortion"})
+
+
+def _compile_frames() -> tuple[tuple[frozenset[str], re.Pattern[str]], ...]:
+    return tuple(
+        (frozenset(tactics), re.compile(r"(?<![a-z0-9])(?:" + _expand(raw, common.MACROS) + r")(?![a-z0-9])"))
+        for tactics, raw in frames.FRAMES
+    )
+
+
+_FRAMES = _compile_frames()
+
+
+def _framed(t: str) -> frozenset[str]:
+    out: set[str] = set()
+    for tactics, regex in _FRAMES:
+        if not tactics <= out and regex.search(t):
+            out |= tactics
+    return frozenset(out)
+
+
+def benign_frames(text: str) -> frozenset[str]:
+    """The tactics an everyday purpose in ``text`` explains away ("a pic of ur dog", "one more round", "love,
+    mum"; see :mod:`waakhond.detectors.text.lexicon.frames`). :func:`classify_text` drops them already; the
+    learned tier asks here before it adds one."""
+    return _framed(normalize(text).text)
+
 _TOKEN = re.compile(r"[a-z0-9]+")
 _WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 
@@ -407,6 +436,9 @@ def _classify(norm: Normalized, *, prefilter: bool) -> dict[str, TacticHit]:
         spans.sort(key=lambda s: s.start)
         quoted = spans[0].text if len(spans[0].text) <= 60 else spans[0].text[:57] + "..."
         out[label] = TacticHit(label, round(score, 4), tuple(spans), f"{TACTICS[label]}: \u201c{quoted}\u201d")
+    if out and not UNFRAMED & out.keys():
+        for label in _framed(t) & out.keys():
+            del out[label]
     return out
 
 

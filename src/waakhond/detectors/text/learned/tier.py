@@ -18,7 +18,7 @@ import numpy as np
 from waakhond.detectors.text.labels import LABELS
 from waakhond.detectors.text.learned.model import TextModel, shipped
 from waakhond.detectors.text.learned.style import plain
-from waakhond.detectors.text.tactics import TacticHit, classify_text
+from waakhond.detectors.text.tactics import UNFRAMED, TacticHit, benign_frames, classify_text
 
 #: Signal the engine emits for a line that reads like an offender's (its ``related.logit`` feeds the
 #: conversation model).
@@ -65,7 +65,7 @@ def read_lines(texts: Sequence[str], lang: str | None = None, model: TextModel |
     for k, hits in enumerate(rules):
         words = len(plains[k].split())
         merged = add_learned_hits(hits, scores.tactics[k], functools.partial(_explain, learned, scores.vectors[k]),
-                                  words)
+                                  words, functools.partial(benign_frames, texts[k]))
         out.append(LineResult(merged, short_line_groom(float(scores.groom[k]), words)))
     return out
 
@@ -79,17 +79,24 @@ def short_line_groom(logit: float, words: int) -> float:
 
 
 def add_learned_hits(rule_hits: dict[str, TacticHit], probs: np.ndarray,
-                     explain: Callable[[str, float], str], words: int = MIN_TACTIC_WORDS) -> dict[str, TacticHit]:
+                     explain: Callable[[str, float], str], words: int = MIN_TACTIC_WORDS,
+                     framed: Callable[[], frozenset[str]] | None = None) -> dict[str, TacticHit]:
     """``rule_hits`` plus every tactic the rules missed whose learned score reaches 0.5 (the decision boundary
     of :meth:`TextModel.score_vectors`), for a line of at least :data:`MIN_TACTIC_WORDS` words (``words``, of its
-    style-normalised form). Rule hits are kept as they are: they carry exact evidence spans."""
+    style-normalised form). Rule hits are kept as they are: they carry exact evidence spans.
+
+    ``framed`` (asked only when a tactic would be added) names the tactics a benign frame in the line explains
+    away (:func:`~waakhond.detectors.text.tactics.benign_frames`); the learned tier does not add those, as the
+    rules do not report them, unless the line shows sexual content or a threat."""
     merged = dict(rule_hits)
     if words < MIN_TACTIC_WORDS:
         return merged
-    for j, label in enumerate(LABELS):
-        p = float(probs[j])
-        if label not in merged and p >= 0.5:
-            merged[label] = TacticHit(label, round(p, 4), (), explain(label, p))
+    new = [(label, float(probs[j])) for j, label in enumerate(LABELS) if label not in merged and probs[j] >= 0.5]
+    if new and framed is not None and not UNFRAMED & (merged.keys() | {label for label, _ in new}):
+        drop = framed()
+        new = [(label, p) for label, p in new if label not in drop]
+    for label, p in new:
+        merged[label] = TacticHit(label, round(p, 4), (), explain(label, p))
     return merged
 
 

@@ -38,6 +38,7 @@ RULES: dict[str, list[tuple[float, str]]] = {
         (0.75, r"(?:du|u) (?:siehst|wirkst) (?:aber |so )?(?:jung|ju?e?nger|a?e?lter|wie <MINDER>) (?:aus)?\W*\?"),
         (0.8, r"wie alt (?:wirst|wirste) (?:du|u)"),
         (0.75, r"(?:alter|wie alt) (?:bitte|pls|please|schatz|su?e?sse|\?)+$"),
+        (0.8, r"^\W*(?:alter|wie alt|wie alt bist)\W*\?"),
     ],
     "personal_info": [
         (0.9, r"wo (?:wohnst|wohnste|lebst|wohnt|wohnen) (?:du|u|ihr|sie)"),
@@ -54,6 +55,7 @@ RULES: dict[str, list[tuple[float, str]]] = {
         (0.8, r"(?:wohnst|wohnste|lebst) (?:du )?(?:in der na?e?he|weit weg|nah|in|bei|hier)\b"),
         (0.8, r"wie weit (?:wohnst|weg wohnst|lebst) (?:du)?"),
         (0.7, r"(?:wann|um wie viel uhr) (?:hast du|ist bei dir|bist du) (?:schule aus|schulschluss|aus der schule)"),
+        (0.8, r"(?:<DEIN>|deine) (?:nummer|handynummer|telefonnummer|adresse|nachname|wohnadresse) (?:mal |doch |bitte |schnell )*(?:schicken|geben|senden|durchgeben|schreiben|verraten)"),
     ],
     "risk_check": [
         (0.9, r"<BIST> (?:du|u) (?:gerade |jetzt |grad |gerad |heute |oft |noch |ganz |dann |morgen )*(?:allein|alleine|allein zu hause|alleine zuhause|allein daheim|alleine daheim|ganz allein|ganz alleine|sturmfrei)"),
@@ -72,6 +74,8 @@ RULES: dict[str, list[tuple[float, str]]] = {
         (0.75, r"(?:hast) (?:du|u) (?:ein )?(?:eigenes|eigenen) (?:zimmer|handy|laptop)"),
         (0.8, r"kannst (?:du|u) (?:frei|ungesto?e?rt|in ruhe|privat|alleine) (?:reden|schreiben|chatten|telefonieren)"),
         (0.8, r"(?:sind) (?:<DEIN>) <ELTERN> (?:sehr |so )?(?:streng|neugierig)"),
+        (0.75, r"(?:la?e?ufst|gehst|fa?e?hrst|radelst|kommst) (?:du|u) ~ (?:allein|alleine|ganz allein|ganz alleine) (?:zur|nach|von der|heim|zu|durch)"),
+        (0.7, r"(?:schlafen|pennen) (?:sie|die|alle|deine alten) (?:schon|jetzt)|(?:sind|liegen) (?:sie|die) (?:schon |jetzt )?(?:im bett|am schlafen|eingeschlafen)"),
     ],
     "secrecy": [
         (0.9, r"(?:sag|sage|erza?e?hl|erza?e?hle|verrat|verrate|zeig|zeige) (?:das |es |davon |dies |was |bloss |ja |aber )*(?:niemandem|keinem|niemand|keinem menschen|keiner seele|nicht deinen <ELTERN>|deinen <ELTERN> nichts|deiner mutter nichts|deinem vater nichts)"),
@@ -90,6 +94,9 @@ RULES: dict[str, list[tuple[float, str]]] = {
         (0.8, r"(?:geheimer|geheime|geheimes|privater|versteckter) (?:chat|account|freund|freundschaft|beziehung|ordner)"),
         (0.75, r"(?:mach|mache) (?:keinen|keine) (?:screenshot|screenshots)"),
         (0.8, r"(?:sag|erza?e?hl) (?:deinen <ELTERN>|deiner mutter|deinem vater) (?:du bist|dass du) (?:bei|mit) (?:einer freundin|einem freund|deiner freundin)"),
+        (0.8, r"(?:ich )?(?:verrate|verrat|sag|sage|erza?e?hl|erza?e?hle) (?:es |das )?(?:nix|niemandem nix|keinem was)"),
+        (0.8, r"wenn (?:wer|jemand|einer|irgendwer|deine <ELTERN>|die) (?:dich )?(?:fragt|fragen) ~ (?:kennst du mich|kennst mich|wir kennen uns|(?:ich bin|sag ich bin) (?:dein|deine|ein|eine) (?:freund|freundin|cousin|cousine|onkel|trainer|mitschu?e?ler))"),
+        (0.8, r"(?:selbstlo?e?schend\w*|verschwindend\w*|automatisch lo?e?schend\w*) (?:nachrichten|chats|bilder|fotos)"),
     ],
     "off_platform": [
         (0.85, r"(?:hast|haste|hasse|benutzt|nutzt|bist) (?:du|u) (?:auch |ein |eig |eigentlich |schon )?(?:auf )?<APP>(?: (?:account|namen|name|\?))?\W*(?:\?|$|dann|weil|oder)"),
@@ -104,6 +111,7 @@ RULES: dict[str, list[tuple[float, str]]] = {
         (0.8, r"(?:gib|schick) (?:mir )?(?:mal )?(?:deine|deinen) (?:nummer|handynummer|handy nummer)"),
         (0.75, r"(?:diese|die) app (?:ist|wird) (?:nicht sicher|langweilig|u?e?berwacht|kontrolliert|zu o?e?ffentlich)"),
         (0.8, r"(?:ruf|facetime|videochat) (?:mich|mir) (?:mal |doch )?(?:an|auf)"),
+        (0.75, r"(?:<DEIN>|deine) (?:nummer|handynummer|whatsapp|snap|snapchat|insta) (?:mal |doch |bitte |schnell )*(?:schicken|geben|senden|durchgeben|schreiben)"),
     ],
     "compliment": [
         (0.85, r"(?:du bist|du bis|bist du|du bst|du bischt|sie sind) <INT>(?:eine |ein )?<LOOKS>(?! (?:lied|song|bild|zeichnung|stimme|spieler|im spiel))"),
@@ -151,10 +159,13 @@ RULES: dict[str, list[tuple[float, str]]] = {
         (0.75, r"(?:noch ein|noch eins|mehr|noch mehr) (?:bild|bilder|foto|fotos|pic|selfie|video)(?: (?:bitte|pls|fu?e?r mich|von dir|\?))?"),
         (0.75, r"(?:bild|foto|pic|selfie) (?:bitte|pls|please|dann|zuerst|\?)+\W*$"),
         (0.8, r"in (?:deiner|deinem) (?:unterwa?e?sche|bh|unterhose|slip|bikini|schlafanzug|handtuch)(?: (?:zeigen|sehen|bild|foto|fu?e?r mich|\?))"),
+        (0.85, r"wenn (?:du|u|de) (?:mir )?(?:ein |n |1 |noch ein |dein |deine |paar |ein paar )?<PIC> (?:schickst|sendest|machst|zeigst|schickest|schicken)"),
+        (0.8, r"<GELD> (?:fu?e?r|gegen|pro) (?:ein |n |1 |jedes |jeden |dein |deine )?(?:bild|bilder|foto|fotos|selfie|pic|pics|video|snap)"),
+        (0.85, r"<PIC> (?:von dir )?(?:im|in deinem|in deiner|in|in nem|in ner|in einem|in einer) (?:bikini|badeanzug|schlafanzug|pyjama|unterwa?e?sche|bh|handtuch|nachthemd|badehose)"),
     ],
     "sexual_content": [
         (0.9, r"(?:sex|sexy bilder|sexting|sexuell|sexuelle|ficken|fick dich nicht|gefickt|blasen fu?e?r|einen blasen|bla?e?st|wichsen|wichst|masturbieren|masturbierst|selbstbefriedigung|orgasmus|kommen lassen|porno|pornos|nackt|nackte|nacktbild|erregt|feucht werden|steif|ständer|sta?e?nder|kondom|kondome|jungfrau|entjungfern|entjungfert|erotisch|erotik|versaut|versaute|schmutzige gesprache|dirty talk|reizwa?e?sche|dessous|tanga|string|zungenkuss|rumgemacht|rummachen|geil auf dich|bist du geil|geile titten|geiler ko?e?rper|geiler arsch|geile figur)(?! (?:ualkunde|ualerziehung|unterricht|aufklarung))"),
-        (0.9, r"(?:penis|schwanz|pimmel|schniedel|muschi|vagina|scheide|titten|bru?e?ste|bru?e?stchen|busen|nippel|brustwarzen|geschlechtsteil|geschlechtsteile|intimbereich|schamhaare|scham|eier|arschloch)(?! (?:vom hund|der katze|des tieres|wedeln|im spiel))"),
+        (0.9, r"(?:penis|schwanz|pimmel|schniedel|muschi|vagina|scheide|titten|bru?e?ste|bru?e?stchen|busen|nippel|brustwarzen|geschlechtsteil|geschlechtsteile|intimbereich|schamhaare|schamhaar|schambereich|schamlippen|eier|arschloch)(?! (?:vom hund|der katze|des tieres|wedeln|im spiel))"),
         (0.85, r"<BIST> (?:du|u) (?:noch )?(?:jungfrau|geil|feucht|nackt|erregt|rasiert|scharf|heiss auf mich)"),
         (0.85, r"(?:was|welche) (?:hast|tra?e?gst|tra?e?gst du|hast du) (?:du )?(?:gerade |jetzt |heute |grad )?(?:an|fu?e?r unterwa?e?sche|drunter)"),
         (0.8, r"(?:tra?e?gst|hast) (?:du|u) (?:gerade |jetzt )?(?:einen |ein |eine )?(?:bh|unterwa?e?sche|slip|ho?e?schen|tanga|string|schlafanzug)(?: an)?\W*\?"),
@@ -166,6 +177,9 @@ RULES: dict[str, list[tuple[float, str]]] = {
         (0.8, r"(?:versaute|schmutzige|sexy|heisse|geile) (?:sachen|spiele|gespra?e?che|fotos|bilder|chats|dinge|fantasien)"),
         (0.8, r"(?:haare|behaart) (?:da unten|unten rum|untenrum)|da unten|untenrum|zwischen deinen beinen"),
         (0.8, r"(?:mit dir|mit mir) (?:ins bett|im bett|schlafen)"),
+        (0.75, r"<PIC> (?:von dir )?(?:im|in deinem|in deiner|in|in nem|in ner|in einem|in einer) (?:bikini|badeanzug|schlafanzug|pyjama|unterwa?e?sche|bh|handtuch|nachthemd|badehose)"),
+        (0.75, r"(?:versaute|unanstandige|unanständige|heisse|freche|sexy) (?:spiele|spiel|spielchen|sachen|gespra?e?che)"),
+        (0.7, r"(?:was erwachsene (?:machen|tun|so machen)|erwachsenen ?(?:sachen|dinge|spiele) (?:zusammen|mit mir|machen))"),
     ],
     "pressure": [
         (0.85, r"(?:komm schon|komm jetzt|komm bitte|ach komm|och komm|na komm|jetzt komm|nun komm)\b"),
@@ -191,6 +205,9 @@ RULES: dict[str, list[tuple[float, str]]] = {
         (0.75, r"(?:warum|wieso|weshalb) (?:nicht|denn nicht|willst du nicht|machst du nicht|bist du so|zierst du dich)(?: (?:denn|jetzt|du|\?))"),
         (0.75, r"(?:beweis|beweise) (?:mir )?(?:dass )?(?:du|u) (?:mich liebst|mir vertraust|echt bist|erwachsen bist|reif bist)"),
         (0.75, r"(?:mach|schick|tu) (?:es|das|schon|endlich|jetzt) (?:jetzt |endlich |einfach |schon |sofort )*(?:fu?e?r mich|sofort|endlich|jetzt)\W*(?:$|!)"),
+        (0.8, r"(?:dann|und dann|danach) (?:ho?e?r ich auf(?! zu| mit)|frag ich nie wieder|frag ich nicht mehr|lass ich dich in ruhe|nie wieder|nerv ich nicht mehr)"),
+        (0.75, r"(?:noch )?(?:ein|1) (?:letztes|allerletztes) mal(?: (?:versprochen|ehrlich|dann|und dann))"),
+        (0.7, r"(?:wenn ich dir (?:wichtig|was wert) bin|traust du dich (?:etwa )?nicht)"),
     ],
     "meeting": [
         (0.85, r"(?:lass uns|wollen wir|sollen wir|ko?e?nnen wir|ko?e?nnten wir|mu?e?ssen wir|willst du|willste|hast du lust|ha?e?ttest du lust|bock|hast du bock|wir sollten|wir ko?e?nnten) (?:uns |dich |mal |doch |bald |morgen |heute |heute abend |am wochenende |irgendwann |endlich |einfach |mal wieder |zusammen )*(?:treffen|sehen|abha?e?ngen|chillen|was unternehmen|ausgehen|kennenlernen|date|ein date|daten|u?e?bernachten|zu mir kommen|vorbeikommen)(?! (?:in|auf|bei) (?:minecraft|roblox|fortnite|dem server|discord|im spiel|teams|zoom))"),
@@ -207,6 +224,7 @@ RULES: dict[str, list[tuple[float, str]]] = {
         (0.8, r"(?:ich )?(?:bezahl|bezahle|zahl|zahle|kauf|kaufe) (?:dir )?(?:das |den |dein |deine |die |ein )?(?:ticket|zugticket|busticket|fahrkarte|taxi|uber|zug|fahrt)"),
         (0.8, r"(?:steig|spring) (?:in|zu mir in) (?:mein|das|mein) auto"),
         (0.75, r"ich (?:warte|stehe|steh) (?:auf dich )?(?:vor|an|hinter|bei) (?:deiner|deinem|der|dem) (?:schule|haus|tu?e?r|ecke|bahnhof|park)"),
+        (0.8, r"(?:eis|bubble tea|kaffee|kino|film|spazieren|essen|shoppen|mcdonalds|mcces|burger|milchshake|trinken|was trinken|chillen|treffen) ~ nur (?:du und ich|wir zwei|wir beide|wir zwei allein|wir beide allein)"),
     ],
     "sextortion": [
         (0.9, r"(?:ich )?(?:schick|schicke|zeig|zeige|poste|teile|verbreite|leake|vero?e?ffentliche|lade|sende|stelle|werde|kann) (?:ich )?(?:die |deine |diese |alle |das |dein |deine nackt)?(?:bilder|fotos|videos|video|nacktbilder|nacktfotos|chats|screenshots|nachrichten|verlauf|nudes|alles|sie) (?:\w+ ){0,3}(?:an|deinen|deiner|deine|allen|ins internet|ins netz|online|u?e?berall|rum|herum|auf insta|auf instagram|auf tiktok|hoch)(?: (?:deine|deinen|deiner|alle|allen|die ganze|deine ganze|die schule|internet))?"),
@@ -220,5 +238,6 @@ RULES: dict[str, list[tuple[float, str]]] = {
         (0.85, r"(?:ich mach|ich mache|ich zersto?e?re|ich ruiniere|ich mach dir) (?:dein|dir dein) (?:leben|ruf) (?:kaputt|zur ho?e?lle)?"),
         (0.8, r"(?:wenn du|falls du) (?:mich )?(?:blockierst|meldest|ignorierst|es jemandem sagst|es erza?e?hlst) ~ (?:schick|poste|zeig|dann|werden|wird)"),
         (0.8, r"ich (?:weiss|wei?e?ss|kenne) (?:wo (?:du|u) wohnst|deine adresse|deine schule|wo du zur schule gehst)(?: (?:also|und|jetzt|wenn))"),
+        (0.85, r"(?:oder|sonst) (?:das|es|dein (?:bild|foto|video)|deine (?:bilder|fotos)|alles|die bilder|das video|das foto) (?:geht|kommt|landet|stell ich) (?:auf|online|ins netz|im netz|ins internet|im internet|rum|an alle|bei allen|in deine)"),
     ],
 }

@@ -54,6 +54,7 @@ RULES: dict[str, list[tuple[float, str]]] = {
         (0.75, r"(?:age|how old) (?:pls|please|plz|bby|babe|hun|hon|sweetie|girl|cutie|\?)+$"),
         (0.8, r"<YOUR> birthday (?:year|yr)"),
         (0.8, r"(?:same|what) age (?:as|r|are) <YOU>"),
+        (0.8, r"^\W*(?:age|ages|asl|how old)\W*\?"),
     ],
     "personal_info": [
         (0.9, r"where (?:do|d|did) <YOU> (?:live|stay|reside)"),
@@ -104,6 +105,8 @@ RULES: dict[str, list[tuple[float, str]]] = {
         (0.8, r"(?:when|what time) (?:<ARE> <YOU>|<YOU>) (?:alone|home alone|by yourself)"),
         (0.75, r"(?:<ARE> <YOU>|can <YOU>) (?:somewhere )?(?:private|where no one can see)"),
         (0.7, r"(?:did|have) <YOU> (?:told|tell) (?:any ?one|<YOUR> <PARENT>|<YOUR> friends) (?:about me|about us)"),
+        (0.85, r"(?:<ARE>|is|s) <YOUR> <PARENT> (?:still|already|even|now|rn|finally) (?:home|there|around|in|out|away|gone|asleep|sleeping|awake|at work|in the room|in bed|watching|nearby|next to you|with you)"),
+        (0.75, r"(?:do|does|will|can) (?:you|u|ya) (?:walk|go|bike|cycle|ride|get) (?:home|to school|back|from school|home from school)? ?~ (?:alone|by yourself|by urself|on your own|on ur own)"),
     ],
     "secrecy": [
         (0.9, r"(?:don t|don|do not|dnt|dont|never|no need to|u shouldn t|you shouldn t|better not|pls don t|please don t) (?:ever )?(?:tell|say|mention|show|talk about|speak about|let|tel)(?: (?:it|this|that|this to|about (?:us|me|this|our chats?|it)|them))? (?:to )?(?:any ?one|any ?body|no ?one|nobody|<YOUR> <PARENT>|people|ur friends|your friends|ppl|any1|ne1|a soul|the teachers?|ur teacher|your teacher|the police|cops|them|others|<YOUR> mates)"),
@@ -132,6 +135,9 @@ RULES: dict[str, list[tuple[float, str]]] = {
         (0.7, r"just (?:us|u and me|you and me|the two of us)(?: two)?\W*$"),
         (0.75, r"(?:it|this|that|what we do|what we have) (?:s|is|will be|stays|can be) (?:our|just our) (?:thing|secret|little thing)"),
         (0.75, r"(?:it|this|that|everything) (?:stays|will stay|can stay) (?:between us|with us|here|secret)"),
+        (0.8, r"(?:if|when) (?:any ?one|any ?body|some ?one|they|<YOUR> <PARENT>|people) (?:ever )?(?:asks?|asked) ~ (?:you know me|u know me|we met|you met|u met|(?:i m|im|say i m|say im) (?:a |ur |your )?(?:friend|cousin|classmate|uncle|coach|teacher))"),
+        (0.8, r"(?:disappearing|self destructing|vanishing|auto ?delete|self deleting) (?:messages|msgs|mode|chats?)"),
+        (0.7, r"(?:more private|less (?:people|ppl) (?:snooping|watching|reading|looking)|no ?one can (?:read|see) (?:it|us|this|there)|nobody can (?:read|see) (?:it|us|this|there))"),
     ],
     "off_platform": [
         (0.85, r"(?:do|d|u|you|ya) (?:you |u |ya )?(?:have|got|use|hav|hv|on|still have) (?:a |an )?<APP>(?: (?:account|acc|name|username|id|handle|too|as well|or|\?))"),
@@ -231,6 +237,9 @@ RULES: dict[str, list[tuple[float, str]]] = {
         (0.75, r"(?:one|1|another|one more|just one|1 more) (?:pic|photo|picture|selfie|vid|video|snap)(?: (?:please|pls|babe|for me|of you|\?))"),
         (0.75, r"(?:send|show) (?:more|another|another one|one more|it again|me more)\W*(?:please|pls|babe|$)"),
         (0.75, r"(?:spread|open|bend|lie|lay|turn|stand|get on|sit) (?:your |ur )?(?:legs|over|down on (?:ur|your) bed|on (?:ur|your) bed|around) (?:for me|on cam|and show|so i can see)"),
+        (0.85, r"(?:if|when|once) (?:you|u|ya) (?:send|show|snap|give) (?:me |us )?(?:a |an |one |1 |some |ur |your |another |a quick |a cute )?<PIC>"),
+        (0.8, r"<MONEY> (?:for|4) (?:a |an |one |1 |each |every |ur |your )?(?:pic|pics|picture|photo|selfie|vid|video|snap)"),
+        (0.85, r"<PIC> (?:of (?:you|u|yourself|urself) )?in (?:ur |your |ya |a |the |just |only )?(?:bikini|swimsuit|bathing suit|swimwear|pjs|pajamas|pyjamas|underwear|undies|bra|towel|nightie|nightgown)"),
     ],
     "sexual_content": [
         (0.9, r"(?:sex|sexx|secks|sexting|sext|cybersex|cyber sex|phone sex|camsex|cam sex|porn|porno|pornography|xxx|horny|horney|hornie|aroused|turned on|turn me on|turns me on|masturbat\w*|masterbat\w*|jerk off|jerking off|jack off|jacking off|wank\w*|fap\w*|orgasm\w*|cum|cumming|cums|climax|erection|erect|boner|hard on|hardon|blow ?job|bj|hand ?job|oral|69|blowing|suck(?:ing)? (?:it|me|my|on)|lick(?:ing)? (?:it|me|my|your|ur|you)|finger(?:ing)? (?:yourself|urself|you|u|me)|touch(?:ing)? (?:yourself|urself|ur self|your self|yourself down|you there|u there|your body|ur body|your private|ur private|me there|myself)|make love|making love|sleep with (?:you|u|me)|have sex|had sex|having sex|lose your virginity|losing your virginity|virgin|virginity|kinky|kink|fetish|bdsm|spank\w*|moan\w*|naughty|dirty talk|talk dirty|sexual|sexually|seduce|seductive|lingerie|thong|g string|panties|bra size|cup size|naked|nude|nudes|nudity|topless|bottomless)(?! (?:ed|education|eye|class|chromosomes|of the|offender registry))"),
@@ -253,6 +262,8 @@ RULES: dict[str, list[tuple[float, str]]] = {
         (0.7, r"(?:play with|rub|stroke|touch) (?:yourself|urself|it|my|your|ur)(?: (?:for me|down there|there|slowly|and tell))"),
         (0.7, r"(?:underwear|undies|knickers|pajamas|bra|panties) (?:color|colour|on|off|today|rn)\W*\?"),
         (0.7, r"(?:your|ur) (?:first time|first kiss)"),
+        (0.75, r"<PIC> (?:of (?:you|u|yourself|urself) )?in (?:ur |your |ya |a |the |just |only )?(?:bikini|swimsuit|bathing suit|swimwear|pjs|pajamas|pyjamas|underwear|undies|bra|towel|nightie|nightgown)"),
+        (0.7, r"(?:what (?:adults|grown ups|grownups) do|(?:adult|grown up|grownup) (?:stuff|things|games|fun) (?:together|with me|with you|with u|alone)|naughty game)"),
     ],
     "pressure": [
         (0.85, r"(?:just|only|jus|jst) (?:this )?(?:once|one time|1 time|one pic|1 pic|one photo|one more|1 more|this one time|a quick one|one little|a little one|for a (?:sec|second|minute|min)|one)\W*(?:please|pls|plz|babe|bby|$|i promise|i swear|no one|nobody|\?|!|then|and then)"),
@@ -284,6 +295,8 @@ RULES: dict[str, list[tuple[float, str]]] = {
         (0.75, r"prove (?:you|u) (?:love|like|trust|care about|re real|r real|are real|re mature|are mature) (?:me)?"),
         (0.7, r"(?:i|im|i m) (?:won t|wont|will not|ll not) (?:stop|give up|leave you alone)(?: (?:until|till|til))"),
         (0.7, r"(?:i|i ll|ill) (?:won t|wont|will not|never) (?:ask|bother you) (?:again|anymore) (?:if|once|after)"),
+        (0.8, r"(?:then|and|n|after that) (?:i ll|ill|i will|i promise i ll|i swear i ll) (?:stop asking|never ask again|leave you alone|leave u alone|stop bugging you|stop bothering you|stop)\W*$"),
+        (0.75, r"(?:one|1) (?:last|more|final) time(?: (?:i promise|i swear|then|and then|and i ll|never again|promise))"),
     ],
     "meeting": [
         (0.9, r"(?:meet|meeting|meetup|hang out|hangout|see (?:each other|you|u)|link up|get together|hook up|chill) (?:irl|in real life|in person|face to face|f2f|for real|offline|in real|for reals|in the flesh|in the real world|one day|soon|some day|someday|this weekend|after school|tonight|tomorrow)<NOTGAME>"),
@@ -304,6 +317,7 @@ RULES: dict[str, list[tuple[float, str]]] = {
         (0.75, r"(?:get in|get into|hop in|jump in) (?:my|the) car"),
         (0.7, r"(?:what|which) (?:day|time) (?:<ARE>|is|s) (?:<YOU>|<YOUR>|ur) (?:free|off|alone|out of school)"),
         (0.7, r"(?:we can|we could|we ll|we will) (?:be alone|have time alone|be together|spend the night|cuddle|kiss)"),
+        (0.8, r"(?:drink|drinks|ice cream|bubble tea|boba|tea|coffee|movie|movies|cinema|walk|food|pizza|mcdonalds|burger|milkshake|shopping|picnic|swim|ride|drive|hang|date) ~ (?:just|only) (?:the two of us|you and me|u and me|us two|me and you|me and u|us)\b"),
     ],
     "sextortion": [
         (0.9, r"(?:i ll|ill|i will|i m going to|im going to|i m gonna|im gonna|gonna|i can|i could|i might|i swear i ll|or i ll|or i will|else i ll|i ll have to|i m about to|watch me|i will be|i have to|i shall) (?:send|share|post|show|leak|spread|forward|upload|publish|expose|give|put|text|release|dm|tag) (?:\w+ ){0,3}(?:pics?|photos?|pictures?|nudes|videos?|vids?|them|it|everything|this|these|those|screenshots?|screen shots|ss|our chats?|the chats?|our convo|the convo|messages|texts|recording|you|ur pics|ur nudes|your nudes) (?:to|with|on|online|everywhere|all over|around|for|in)(?: (?:your|ur|all your|all ur|every|everyone|everybody|the whole|the internet|internet|online|insta|instagram|facebook|twitter|tiktok|reddit|porn|the web|school))"),
@@ -321,5 +335,6 @@ RULES: dict[str, list[tuple[float, str]]] = {
         (0.8, r"(?:don t|dont|do not) (?:make me|force me to) (?:post|send|share|leak|show|do it)"),
         (0.8, r"(?:do what i say|do as i say|obey me|you belong to me|you re mine now|ur mine now)"),
         (0.8, r"(?:if you|if u) (?:block|report|ignore|tell) (?:me|anyone|someone)(?: (?:i ll|ill|i will|everyone|they))"),
+        (0.85, r"(?:or|otherwise|else) (?:this|it|the (?:pic|pics|photo|photos|video|vid|chat|screenshots)|everything|that|your (?:pic|pics|photo|photos|video|vid)|ur (?:pic|pics|photo|photos|video|vid)) (?:goes|is going|gets|will go|ends up|will end up|go) (?:on|online|to|up on|viral|public|out)"),
     ],
 }

@@ -38,6 +38,7 @@ RULES: dict[str, list[tuple[float, str]]] = {
         (0.8, r"tu (?:vas avoir|auras|fais) (?:quel|quelle|kel) age"),
         (0.75, r"(?:tu fais|tu parais|t as l air|tu as l air) (?:jeune|plus jeune|<MINEUR> ans)\W*\?"),
         (0.75, r"(?:age|quel age) (?:stp|svp|s il te plait|s il vous plait|ma belle|\?)+$"),
+        (0.8, r"^\W*(?:age|ton age|quel age|t as quel age)\W*\?"),
     ],
     "personal_info": [
         (0.9, r"(?:ou|où) (?:<TU> )?(?:habites|habite|vis|habitez|vivez|es domicilie|residez)(?: tu| vous)?\b|(?:tu|t|vous) (?:habites|habite|vis|habitez|vivez) (?:ou|dans quelle ville|où|loin|pres|pas loin|dans quel coin|vers ou)"),
@@ -68,6 +69,9 @@ RULES: dict[str, list[tuple[float, str]]] = {
         (0.8, r"(?:tes|ton|ta) <PARENTS> (?:savent|sait|connaissent|sont au courant) (?:pour|que|qu|de) (?:nous|moi|tu me parles|on se parle|toi et moi)"),
         (0.75, r"(?:<TUAS>|tu as) (?:ta propre|ton propre|ta|ton) (?:chambre|telephone|portable|ordi) (?:a toi|perso|personnel)"),
         (0.8, r"(?:tu peux|vous pouvez) parler (?:librement|tranquille|tranquillement|en prive|seule)"),
+        (0.8, r"<TON> <PARENTS> (?:il |elle |ils |elles )?(?:dort|dorment|dort deja|est couche|est couchee|sont couches|est parti|est partie|sont partis)"),
+        (0.7, r"(?:ils|elles) (?:sont|dorment) (?:deja |la )?(?:couches|couchees|au lit|endormis|deja|la)\W*\?"),
+        (0.75, r"(?:tu |t )?(?:rentres|marches|vas|reviens|rentre|pars) ~ (?:toute seule|tout seul|seule|seul) (?:du|de|a|au|en|chez|par)"),
     ],
     "secrecy": [
         (0.9, r"(?:ne )?(?:le |l |en |leur |lui )?(?:dis|dit|dites|raconte|racontes|montre|parle|parles) (?:rien |le |ca |pas |jamais |surtout pas |a personne |rien du tout )*(?:a personne|a tes parents|a ta mere|a ton pere|a tes amis|a tes potes|a ta famille|aux autres|a ta daronne|a ton daron|a la police|a tes profs)"),
@@ -86,6 +90,9 @@ RULES: dict[str, list[tuple[float, str]]] = {
         (0.8, r"(?:compte|conversation|appli|application|relation|amitie|dossier) (?:secrete|secret|cachee|cache)"),
         (0.75, r"(?:fais|fait|prends) pas de (?:capture|captures|screen|screens)"),
         (0.8, r"(?:dis|dit) a (?:tes parents|ta mere|ton pere) que (?:tu es|t es|tu dors|tu vas) (?:chez|avec) (?:une copine|une amie|un copain|ta copine)"),
+        (0.8, r"si (?:on|quelqu un|qqn|tes parents|ta mere|ton pere|ils) (?:te )?(?:demande|demandent) ~ (?:tu me connais|on se connait|on s est connus|on s est rencontres|(?:je suis|dis que je suis) (?:ton|ta|un|une) (?:ami|amie|pote|cousin|cousine|oncle|coach|prof))"),
+        (0.8, r"(?:messages|msg) (?:ephemeres|ephemere|qui s effacent|qui disparaissent)"),
+        (0.7, r"(?:c est plus prive|personne (?:ne )?(?:peut|pourra) (?:lire|voir)|plus discret)"),
     ],
     "off_platform": [
         (0.85, r"(?:<TUAS>|tu as|t as|tu aurais|vous avez|tu utilises|t es sur|tu es sur) (?:un |une |pas )?<APP>(?: (?:stp|\?|ou|aussi))?\W*(?:\?|$|ou|aussi)"),
@@ -147,9 +154,12 @@ RULES: dict[str, list[tuple[float, str]]] = {
         (0.75, r"(?:encore une|une autre|encore|une de plus|plus de) (?:photo|tof|pic|selfie|video)(?: (?:stp|svp|s il te plait|pour moi|de toi|\?))?"),
         (0.75, r"(?:photo|tof|pic|selfie) (?:stp|svp|s il te plait|d abord|vite|\?)+\W*$"),
         (0.8, r"en (?:sous vetements|culotte|soutien gorge|soutif|maillot|pyjama|serviette|string)(?: (?:pour moi|stp|\?|photo|montre))"),
+        (0.85, r"si (?:tu|t) (?:m |me )?(?:envoies|envoie|montres|montre|fais|balances|donnes) (?:une |un |1 |des |ta |ton |tes |encore une )?<PIC>"),
+        (0.8, r"<ARGENT> (?:pour|contre) (?:une |un |1 |chaque |ta |ton )?(?:photo|photos|selfie|pic|pics|video|snap|tof)"),
+        (0.85, r"<PIC> (?:de toi )?en (?:pyjama|maillot|maillot de bain|bikini|sous vetements|culotte|soutif|soutien gorge|serviette|nuisette)"),
     ],
     "sexual_content": [
-        (0.9, r"(?:sexe|sexuel|sexuelle|sexuellement|baiser ensemble|te baiser|on baise|je te baise|baiser avec|niquer avec|te niquer|sucer|suce|branler|branle|masturber|masturbe|masturbation|orgasme|jouir|porno|porn|excitee|excite pour toi|mouillee|mouille pour|bander|je bande|bandes|erection|preservatif|capote|vierge|depuceler|depucelage|erotique|coquin|coquine|coquines|coquins|sextape|lingerie|string|culotte|nue|nues|a poil|cochonne|cochonneries|faire l amour|coucher avec|rouler une pelle|pelle|galoche|sexting|sexy pour moi)(?! (?:education|ed|du cours))"),
+        (0.9, r"(?:sexe|sexuel|sexuelle|sexuellement|baiser ensemble|te baiser|on baise|je te baise|baiser avec|niquer avec|te niquer|sucer|suce|branler|branle|masturber|masturbe|masturbation|orgasme|jouir|porno|porn|excitee|excite pour toi|mouillee|mouille pour|bander|je bande|bandes|erection|preservatif|(?:une|la|des|les|sans|avec|de) capotes?|vierge|depuceler|depucelage|erotique|coquin|coquine|coquines|coquins|sextape|lingerie|string|culotte|nue|nues|a poil|cochonne|cochonneries|faire l amour|coucher avec|rouler une pelle|pelle|galoche|sexting|sexy pour moi)(?! (?:education|ed|du cours))"),
         (0.9, r"(?:penis|bite|zizi|queue|vagin|chatte|foufoune|seins|nichons|nibards|tetons|teton|poitrine nue|parties intimes|partie intime|sexe de|fesses nues|cul nu|poils)(?! (?:de (?:ton|mon) chat|du chat))"),
         (0.85, r"(?:<TUES>|tu es|t es) (?:encore |toujours )?(?:vierge|excitee|mouillee|nue|chaude|epilee|rasee|en culotte)"),
         (0.85, r"(?:tu portes|qu est ce que tu portes|tu as mis|t as mis|t es habillee|tu es habillee) (?:quoi|comment)|(?:qu est ce que|quoi) (?:tu portes|t as sur toi)"),
@@ -163,6 +173,9 @@ RULES: dict[str, list[tuple[float, str]]] = {
         (0.8, r"(?:trucs|choses|jeux|photos|messages|discussions|conversations) (?:coquins|coquines|sexy|hot|cochons|cochonnes|chauds|chaudes)"),
         (0.8, r"(?:des )?poils (?:en bas|la en bas|la bas)|(?:la en bas|entre tes jambes|entre les jambes)"),
         (0.8, r"(?:dans mon lit|dans ton lit|au lit) (?:avec moi|avec toi|ensemble)"),
+        (0.75, r"<PIC> (?:de toi )?en (?:pyjama|maillot|maillot de bain|bikini|sous vetements|culotte|soutif|soutien gorge|serviette|nuisette)"),
+        (0.75, r"(?:jeu|jeux|truc|trucs|discussion) (?:coquin|coquins|oses|ose|un peu ose|un peu oses|sexy|chaud|chauds)"),
+        (0.7, r"(?:ce que (?:font )?les adultes (?:font )?(?:quand|ensemble|entre eux)|(?:trucs|choses|jeux) (?:d|de) (?:adultes|grands) (?:ensemble|avec moi|a deux))"),
     ],
     "pressure": [
         (0.85, r"(?:allez|aller|alle|allé|allez quoi|allez stp) (?:stp|svp|s il te plait|juste|une|fais|fait|envoie|envoi|montre|steuplait|quoi|sois|ne|fais pas|fait pas|juste une|vite|je t en prie|bebe|ma belle|c est rien|personne)"),
@@ -188,6 +201,9 @@ RULES: dict[str, list[tuple[float, str]]] = {
         (0.75, r"(?:pourquoi|pk|pq) (?:pas|tu veux pas|tu fais ta|tu refuses|tu me fais ca)(?: (?:alors|stp|\?|enfin))"),
         (0.75, r"(?:prouve|prouves) (?:moi )?(?:que )?(?:tu m aimes|tu me fais confiance|t es mature|tu es mature|t es grande)"),
         (0.75, r"(?:fais|fait|envoie) (?:le|la|ca|le juste|le maintenant) (?:maintenant |direct |vite |tout de suite )*(?:pour moi|maintenant|direct|tout de suite)\W*(?:$|!)"),
+        (0.8, r"(?:et|puis|apres|et apres) (?:j arrete de (?:demander|te demander|insister|te saouler)|j arrete|je te laisse tranquille|je demande plus|je te demande plus rien|je te lache)\W*$"),
+        (0.75, r"(?:une|1) (?:derniere|toute derniere) fois(?: (?:promis|je te jure|jure|et apres|et j arrete))"),
+        (0.7, r"(?:t oses pas|tu oses pas|t as peur ou quoi|tu as peur ou quoi)"),
     ],
     "meeting": [
         (0.9, r"(?:on se voit|on pourrait se voir|on se rencontre|on peut se voir|on se retrouve|on se capte|on se voie|se voir|se rencontrer|te voir|te rencontrer) (?:en vrai|irl|en personne|dans la vraie vie|pour de vrai|un jour|bientot|seuls|seul a seul|tous les deux)(?! (?:sur|dans|en) (?:minecraft|roblox|fortnite|le serveur|discord|le jeu|classe|cours))"),
@@ -203,6 +219,7 @@ RULES: dict[str, list[tuple[float, str]]] = {
         (0.8, r"(?:je )?(?:te paie|te paye|t offre|t achete|je paie|je paye) (?:le|ton|un) (?:billet|train|bus|taxi|uber|voyage|trajet)"),
         (0.8, r"(?:monte|montes) dans (?:ma|la) voiture"),
         (0.75, r"(?:je t attends|j t attends|je serai) (?:devant|a cote de|derriere|pres de) (?:ton|ta|l|la) (?:ecole|college|lycee|maison|porte|gare|parc)"),
+        (0.8, r"(?:verre|glace|bubble tea|cafe|cine|cinema|balade|manger|mcdo|shopping|boire|sortir|se voir) ~ (?:que|juste|seulement|rien que) (?:toi et moi|nous deux|tous les deux|toutes les deux)"),
     ],
     "sextortion": [
         (0.9, r"(?:je vais|j vais|jvais|je peux|je vais les|je les|j les|je t|je te) (?:envoyer|publier|montrer|partager|diffuser|poster|balancer|leak|envoie|publie|montre|partage|diffuse|poste|balance) (?:\w+ ){0,3}(?:tes|les|ces|ta|cette|tous tes|toutes tes|tes photos|ta video)? ?(?:photos|videos|video|nudes|messages|conversations|conv|screens|captures|tofs)? ?(?:a|sur|partout|aux|au|chez) (?:tes|ta|ton|tous|toute|tout le monde|internet|insta|instagram|tiktok|snap|facebook|ton ecole|ton college|ta classe|ta famille|tes parents|tes amis|tes potes)"),
@@ -216,5 +233,6 @@ RULES: dict[str, list[tuple[float, str]]] = {
         (0.85, r"je (?:vais )?(?:detruire|gacher|ruiner|pourrir|bousiller) ta (?:vie|reputation)"),
         (0.8, r"si tu (?:me )?(?:bloques|signales|ignores|le dis|en parles) ~ (?:j envoie|je publie|je montre|tout le monde|je balance)"),
         (0.8, r"je sais (?:ou tu habites|ou t habites|ton adresse|ton ecole|ou tu vas a l ecole)(?: (?:donc|alors|et|maintenant|si))"),
+        (0.85, r"(?:ou|sinon) (?:ca|ta photo|la photo|la video|ta video|tes photos|tout|les photos) (?:part|va|finit|tourne|passe) (?:sur|en ligne|partout|chez|a tous|a toute)"),
     ],
 }

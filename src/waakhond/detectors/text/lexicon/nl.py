@@ -34,10 +34,11 @@ RULES: dict[str, list[tuple[float, str]]] = {
         (0.85, r"(?:ben|bent) (?:<JIJ>|ge) (?:al |nog |wel )?(?:minderjarig|meerderjarig|volwassen|een kind|nog een kind|jong|een tiener|tiener|oud genoeg|18|achttien|ouder dan|jonger dan|boven de|onder de)"),
         (0.85, r"(?:wanneer|welk jaar|in welk jaar) (?:ben|bent) (?:<JIJ>|ge) (?:geboren|jarig)"),
         (0.8, r"(?:welk|wat is je) (?:geboortejaar|bouwjaar|geboortedatum)"),
-        (0.8, r"hoe (?:jong|oud) (?:ben|bent|ben je|is) (?:<JIJ>|ge)"),
+        (0.8, r"hoe (?:jong|oud) (?:ben|bent|ben je) (?:<JIJ>|ge)"),
         (0.75, r"(?:je|jij) (?:ziet er|lijkt) (?:jong|jonger|<MINDER>|ouder) (?:uit )?\W*\?"),
         (0.8, r"hoe oud (?:word|wordt|ga) (?:<JIJ>)"),
         (0.75, r"(?:leeftijd|hoe oud) (?:aub|alsjeblieft|pls|please|schat|\?)+$"),
+        (0.8, r"^\W*(?:lft|leeftijd|leefd|hoe oud)\W*\?"),
     ],
     "personal_info": [
         (0.9, r"waar (?:woon|woont|wonen|woonde) (?:<JIJ>|ge)"),
@@ -55,6 +56,7 @@ RULES: dict[str, list[tuple[float, str]]] = {
         (0.8, r"hoe ver (?:woon|woont) (?:<JIJ>)"),
         (0.75, r"(?:waar|welke kant) (?:precies|ergens) (?:woon|woont)"),
         (0.7, r"hoe laat (?:ben|bent) (?:<JIJ>) (?:uit school|vrij|klaar met school)"),
+        (0.8, r"(?:<JOUW>|je) (?:nummer|nr|telefoonnummer|06|06 nummer|adres|huisadres|postcode|achternaam) (?:even |ff |eens |dan |maar )*(?:sturen|geven|doorsturen|appen|doorgeven|sturen|delen)"),
     ],
     "risk_check": [
         (0.9, r"(?:ben|bent|zit|zijt) (?:<JIJ>|ge) (?:nu |nou |vaak |dan |ook |wel |even |helemaal |vanavond |straks |morgen )*(?:alleen|allen|alleen thuis|in je eentje|helemaal alleen)"),
@@ -75,6 +77,8 @@ RULES: dict[str, list[tuple[float, str]]] = {
         (0.8, r"kan (?:<JIJ>) (?:vrij|ongestoord|rustig|alleen) (?:praten|chatten|bellen)"),
         (0.8, r"(?:zijn|zitten) (?:<JOUW>|je) <OUDERS> (?:erg )?(?:streng|nieuwsgierig)"),
         (0.7, r"(?:heb|hebt) (?:<JIJ>) (?:iemand|je ouders|het) (?:over (?:mij|ons) )?(?:verteld|gezegd)"),
+        (0.75, r"(?:loop|fiets|ga|kom|wandel) (?:<JIJ>|ge) ~ (?:alleen|in je eentje|helemaal alleen) (?:naar|van|vanaf|terug)"),
+        (0.7, r"(?:slapen|slaapt) (?:ze|zij|iedereen|ze allemaal) (?:al|nu)|(?:zijn|liggen) ze (?:al |nu )?(?:naar bed|in bed|in hun bed|aan het slapen)"),
     ],
     "secrecy": [
         (0.9, r"(?:niet|nooit|niks|niets) (?:tegen|aan|vertellen aan|zeggen tegen) (?:iemand|niemand|(?:je|jouw) <OUDERS>|je vrienden|je vriendinnen|anderen|de juf|de meester|je leraar|de politie)"),
@@ -97,6 +101,8 @@ RULES: dict[str, list[tuple[float, str]]] = {
         (0.8, r"(?:zeg|vertel) (?:tegen )?(?:je|jouw) <OUDERS> (?:dat je|dat jij) (?:bij|naar|met) (?:een vriendin|een vriend|je vriendin|school|sport)"),
         (0.7, r"(?:alleen|gewoon) (?:wij|wij tweeen|jij en ik)\W*$"),
         (0.75, r"(?:dit|het|dat) (?:blijft|is) (?:ons ding|tussen ons|onder ons)"),
+        (0.8, r"als (?:iemand|ze|je <OUDERS>|jouw <OUDERS>|mensen) (?:het |ooit |er )*(?:vraagt|vragen|vroeg) ~ (?:(?:ken je|ken jij) (?:me|mij)|we kennen elkaar|(?:ik ben|zeg dat ik) (?:je|jouw|een) (?:vriend|vriendin|neef|nicht|oom|klasgenoot|trainer|coach))"),
+        (0.8, r"(?:verdwijnende|zelfverwijderende|tijdelijke) (?:berichten|chats|foto s|fotos)"),
     ],
     "off_platform": [
         (0.85, r"(?:heb|hebt|heeft|gebruik|zit) (?:<JIJ>|ge) (?:ook |een |al |nog )?(?:op )?<APP>(?: (?:account|naam|username|gebruikersnaam|\?))?\W*(?:\?|$|dan|want|of)"),
@@ -112,6 +118,7 @@ RULES: dict[str, list[tuple[float, str]]] = {
         (0.8, r"(?:geef|stuur) (?:me |mij )?(?:je|jouw) (?:nummer|nr|06|mobiele nummer|gsm nummer)"),
         (0.75, r"(?:deze|die) app (?:is|wordt) (?:niet veilig|saai|bekeken|gecontroleerd|te openbaar)"),
         (0.8, r"(?:bel|facetime|videobel) (?:me|mij)(?: (?:even|ff|op|maar|straks|vanavond))"),
+        (0.75, r"(?:<JOUW>|je) (?:nummer|nr|telefoonnummer|06|06 nummer|whatsapp|snap|snapchat|insta) (?:even |ff |eens |dan |maar )*(?:sturen|geven|doorsturen|appen|doorgeven|delen)"),
     ],
     "compliment": [
         (0.85, r"(?:je bent|jij bent|je bnt|u bent|ge zijt|wat ben je|wat bent u|wat ben jij|jij bent echt|je bent echt|je ben) <INT>(?:een )?<LOOKS>(?! (?:liedje|nummer|tekening|stem|speler|in (?:dat|dit) spel))"),
@@ -162,6 +169,9 @@ RULES: dict[str, list[tuple[float, str]]] = {
         (0.75, r"(?:nog een|nog 1|meer|nog eentje) (?:foto|fotootje|pic|selfie|filmpje)(?: (?:aub|alsjeblieft|pls|please|voor mij|van je|\?))?"),
         (0.75, r"(?:foto|fotootje|pic|selfie) (?:aub|alsjeblieft|pls|please|dan|eerst|\?)+\W*$"),
         (0.8, r"(?:in|met) (?:je|jouw) (?:ondergoed|bh|onderbroek|slipje|bikini|pyjama|handdoek)(?: (?:foto|laten zien|zien|voor mij|op cam|\?))"),
+        (0.85, r"als (?:<JIJ>) (?:me |mij )?(?:een |n |1 |nog een |je |jouw |wat |een mooie |een leuke )?<PIC> (?:stuurt|sturen|stuur|laat zien|maakt|deelt|geeft|appt)"),
+        (0.8, r"<GELD> (?:voor|per) (?:een |1 |elke |iedere |je |jouw )?(?:foto|fotos|fotootje|selfie|pic|pics|filmpje|video|snap)"),
+        (0.85, r"<PIC> (?:van (?:je|jou|jezelf) )?in (?:je |jouw |een |je nieuwe |alleen je |alleen )?(?:bikini|badpak|zwempak|pyjama|ondergoed|bh|handdoek|nachtjapon|onderbroek)"),
     ],
     "sexual_content": [
         (0.9, r"(?:seks|sex|sexen|seksen|seksueel|seksuele|sexueel|geile meid|geile foto|geil op je|geil van|opgewonden|neuken|neuk|neukt|pijpen|pijpt|beffen|aftrekken|trek je af|rukken|vingeren|masturberen|masturbeert|klaarkomen|klaar komen|orgasme|porno|porn|sexting|naakt|naakte|naaktfoto|bloot|bloot voor|stijve|stijf|condoom|condooms|maagd|ontmaagd|ontmaagden|erotisch|erotische|vunzig|vieze praat|vies praten|geslachtsdeel|geslachtsdelen|lingerie|string|slipje|strings|tongzoen|tongzoenen|scharrelen|nat worden|natte)(?! (?:voorlichting|onderwijs|les|spel))"),
@@ -178,6 +188,9 @@ RULES: dict[str, list[tuple[float, str]]] = {
         (0.8, r"(?:haar|haartjes) (?:daar beneden|beneden|onder)"),
         (0.8, r"(?:samen )?(?:in bed|in je bed|naar bed) (?:met mij|met jou|liggen met)"),
         (0.75, r"(?:daar beneden|tussen je benen)"),
+        (0.75, r"<PIC> (?:van (?:je|jou|jezelf) )?in (?:je |jouw |een |je nieuwe |alleen je |alleen )?(?:bikini|badpak|zwempak|pyjama|ondergoed|bh|handdoek|nachtjapon|onderbroek)"),
+        (0.75, r"(?:sexy|geil|geile|vies|vieze|stout|stoute|ondeugend|ondeugende) (?:spelletje|spel|gesprekje|fotootje|dingetje)"),
+        (0.7, r"(?:wat volwassenen (?:doen|samen doen)|(?:volwassen|grotemensen) (?:dingen|spelletjes|zaken) (?:samen|met mij|doen))"),
     ],
     "pressure": [
         (0.85, r"(?:toe nou|toe dan|kom op|kom nou|ah toe|ahh toe|doe nou|doe nou maar|doe het nou|toe maar|kom op nou|kom op zeg|komop|komaan|allez|allee) (?:nou |dan |maar |even |ff |gewoon |alsjeblieft |aub |pls |please |schat |lieverd |joh |stuur |doe |niet |het )*"),
@@ -205,6 +218,9 @@ RULES: dict[str, list[tuple[float, str]]] = {
         (0.75, r"(?:bewijs|bewijzen) (?:dat )?(?:je|jij) (?:van me houdt|me vertrouwt|echt bent|volwassen bent)"),
         (0.7, r"hoe vaak (?:moet ik|moet ik het) (?:nog )?(?:vragen|smeken)"),
         (0.75, r"(?:doe|stuur) (?:het|maar|nou|het nou|het gewoon) (?:nou |nu |gewoon |maar |dan )*(?:voor mij|nu meteen|nu|snel)\W*(?:$|!)"),
+        (0.8, r"(?:dan|en dan|daarna) (?:stop ik|vraag ik het nooit meer|vraag ik niks meer|laat ik je met rust|hou ik op|houd ik op|zeur ik niet meer)"),
+        (0.75, r"(?:nog )?(?:een|1|één) (?:laatste|allerlaatste) keer(?: (?:beloofd|echt|dan nooit meer|en dan|dan))"),
+        (0.7, r"durf (?:je|jij) (?:het |dat )?(?:niet|nie)\W*\?"),
     ],
     "meeting": [
         (0.85, r"(?:zullen|laten|kunnen|willen|gaan|moeten) we (?:een keer |eens |ff |even |morgen |vanavond |binnenkort |ergens |dit weekend |snel |gewoon |samen |echt |in het echt |irl )*(?:afspreken|afspreke|ontmoeten|iets drinken|iets gaan doen|chillen|samen zijn|elkaar zien|elkaar ontmoeten|op date|een date|daten|logeren|afspraakje)(?! (?:in|op) (?:minecraft|roblox|fortnite|de server|discord|het spel|de game|teams|zoom))"),
@@ -223,6 +239,7 @@ RULES: dict[str, list[tuple[float, str]]] = {
         (0.8, r"(?:stap|spring) (?:maar )?(?:in|bij mij in) (?:de|mijn) auto"),
         (0.75, r"(?:ik )?(?:wacht|sta|sta te wachten) (?:op je )?(?:bij|voor|achter) (?:je|jouw|de) (?:school|huis|deur|hoek|station|park)"),
         (0.75, r"(?:zeg|vertel) (?:tegen )?(?:je|jouw) <OUDERS> (?:dat je|dat jij) (?:bij|naar) (?:een vriendin|een vriend|je vriendin|je vriend|school|sport|training)"),
+        (0.8, r"(?:drinken|drankje|ijsje|ijs|bubble tea|koffie|film|bios|wandelen|eten|shoppen|frietje|mcdonalds|mac|milkshake|rondje|afspreken|chillen) ~ (?:alleen|enkel|gewoon|met) (?:jij en ik|wij tweeen|wij twee|met zn tweeen|met ons tweeen|zn tweeen|ons tweeen)"),
     ],
     "sextortion": [
         (0.9, r"(?:ik )?(?:stuur|deel|post|zet|verspreid|laat|upload|stuurde|lek|verstuur|ga|zal) (?:ik )?(?:de |je |jouw |die |deze |alle |al je |al jouw |jou |je naakt)?(?:fotos|foto s|foto|naaktfotos|naaktfoto s|filmpje|filmpjes|video|videos|berichten|screenshots|chats|gesprekken|nudes|alles|het) (?:\w+ ){0,3}(?:naar|door|aan|op|online|rond|bij|zien aan|sturen naar|delen met|op internet|op insta|op social media) (?:je|jouw|al je|iedereen|de hele|heel|internet|social media|insta|instagram|tiktok|school|je school|je klas)"),
@@ -236,5 +253,6 @@ RULES: dict[str, list[tuple[float, str]]] = {
         (0.85, r"(?:ik maak|ik verpest|ik ruineer|ik ruïneer|ik zal) (?:je|jouw) (?:leven|reputatie|naam|toekomst) (?:kapot|verpesten|ruineren)?"),
         (0.8, r"(?:als je|als jij) (?:me |mij )?(?:blokkeert|rapporteert|negeert|het vertelt|iemand vertelt) ~ (?:stuur|deel|post|ga ik|zal ik|iedereen|dan)"),
         (0.8, r"(?:ik weet|ik ken) (?:waar (?:je|jij) woont|je adres|je school|waar je op school zit)(?: (?:dus|en|nu|he|hè|als))"),
+        (0.85, r"(?:of|anders) (?:dit|het|die foto|de foto|die video|de video|je foto|jouw foto|alles|je fotos|die fotos) (?:gaat|komt|zet ik|staat) (?:op|online|naar|rond|morgen op)"),
     ],
 }
