@@ -173,8 +173,8 @@ def train_groom_head(lines: Lines, train_mask: np.ndarray, labels: np.ndarray, s
 
 def written_weights(written: Sequence[WrittenLine], weight: float = WRITTEN_WEIGHT) -> np.ndarray:
     """Weights of the written lines in the grooming-line head: ``weight`` each, except that in every language
-    the ordinary lines together weigh as much as the tactic lines (they are fewer: per language ~2,150 tactic
-    lines, ~180 per tactic, against ~1,300 ordinary ones).
+    the ordinary lines together weigh as much as the tactic lines (they are fewer: per language ~2,250 tactic
+    lines, ~190 per tactic, against ~1,560 ordinary ones).
 
     French has no lines in the kit, so with equal weights its written lines were two thirds positives and the
     head learnt "French ⇒ offender": ordinary French lines passed the grooming-mass floor 7.5-10 % of the time,
