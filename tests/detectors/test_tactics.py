@@ -533,3 +533,12 @@ def _raw_hits(line: str) -> set[str]:
 )
 def test_no_frame_where_the_purpose_is_the_child(label: str, line: str) -> None:
     assert label in classify_text(line), sorted(classify_text(line))
+
+
+def test_a_frame_explains_a_chat_line_not_a_long_message() -> None:
+    """Appended to a long message, a frame must not hide the tactics sentences away from it."""
+    line = "send a pic of ur dog"
+    assert "image_request" not in classify_text(line)
+    long = "send me a pic of you. " + "tell me about your day and your friends and your week. " * 5 + line
+    assert "image_request" in classify_text(long)
+    assert "age_probe" in classify_text("how old are u? it's for the team")  # no purpose clears an age question

@@ -332,6 +332,9 @@ _RULES, _INDEX, _LENGTHS, _ALWAYS_RUN = _compile()
 
 #: Tactics no benign frame explains away (:mod:`waakhond.detectors.text.lexicon.frames`).
 UNFRAMED = frozenset({"sexual_content", "sextortion"})
+#: A frame explains a chat line, not a long message: in a long one it may sit sentences away from the tactic
+#: (and appending one must not hide a tactic), so longer (normalised) texts keep every tactic.
+FRAME_MAX_CHARS = 200
 
 
 def _compile_frames() -> tuple[tuple[frozenset[str], re.Pattern[str]], ...]:
@@ -345,6 +348,8 @@ _FRAMES = _compile_frames()
 
 
 def _framed(t: str) -> frozenset[str]:
+    if len(t) > FRAME_MAX_CHARS:
+        return frozenset()
     out: set[str] = set()
     for tactics, regex in _FRAMES:
         if not tactics <= out and regex.search(t):

@@ -11,7 +11,8 @@ with a frame loses those tactics, from the rules and from the learned tier alike
 Written from the taxonomy and everyday chat between friends, families, classmates and teams (same pattern
 syntax as the lexicons, see :mod:`waakhond.detectors.text.lexicon.common`). A frame must be specific: a person's
 outfit, room or body is never an everyday object here, and a stranger's "it's for a school project" is not a
-frame (only a group, a class or a team is).
+frame (only a group, a class or a team is), nor does a stated purpose clear an age question. A frame counts in
+a chat line of up to ``tactics.FRAME_MAX_CHARS`` characters only.
 """
 
 from __future__ import annotations
@@ -53,8 +54,8 @@ FRAMES: list[tuple[tuple[str, ...], str]] = [
     (("risk_check", "meeting", "personal_info"), r"(?:mum|mom|mama|maman|mutti|mami|dad|papa|oma|opa|mamie|papy|grandma|grandpa) (?:asks|asked|wants to know|vraagt|vroeg|fragt|will wissen|demande|veut savoir) (?:if|whether|of|ob|si)"),
     # a group, class or team
     (("off_platform", "personal_info"), rf"(?:move|moving|switch|put|verplaatsen|verhuizen|zetten|verlegen|umziehen|wechseln|passer|passe|mettre|bouger) ~ {_GROUP}|{_GROUP} ~ (?:to|naar|auf|zu|sur|vers|on) (?:whatsapp|telegram|discord|signal|snap|insta|teams)"),
-    (("off_platform", "personal_info", "age_probe"), rf"(?:for|voor|fur|für|pour) (?:the |our |de |het |onze |die |das |den |unsere |unser |le |la |notre |l )?(?:group project|project|groepsproject|werkstuk|spreekbeurt|referat|projekt|gruppenarbeit|expose|projet|presentation|presentatie|prasentation|{_GROUP}|team|ploeg|mannschaft|equipe|club|vereniging|verein|inschrijving|anmeldung|inscription|registration|signup|sign up|tournament|toernooi|turnier|tournoi)"),
-    (("off_platform", "personal_info", "age_probe", "image_request"), r"(?:the teacher|my teacher|our teacher|the coach|coach|mr \w+|mrs \w+|ms \w+|miss \w+|de juf|de meester|juf \w+|meester \w+|mevrouw \w+|meneer \w+|de trainer|de coach|frau \w+|herr \w+|der lehrer|die lehrerin|der trainer|die trainerin|la prof|le prof|la maitresse|le maitre|madame \w+|monsieur \w+|l entraineur|le coach) (?:said|says|asked|asks|wants|told us|zei|zegt|vroeg|vraagt|wil|sagt|meinte|hat gesagt|fragt|will|a dit|dit|demande|veut)"),
+    (("off_platform", "personal_info"), rf"(?:for|voor|fur|für|pour) (?:the |our |de |het |onze |die |das |den |unsere |unser |le |la |notre |l )?(?:group project|project|groepsproject|werkstuk|spreekbeurt|referat|projekt|gruppenarbeit|expose|projet|presentation|presentatie|prasentation|{_GROUP}|team|ploeg|mannschaft|equipe|club|vereniging|verein|inschrijving|anmeldung|inscription|registration|signup|sign up|tournament|toernooi|turnier|tournoi)"),
+    (("off_platform", "personal_info", "image_request"), r"(?:the teacher|my teacher|our teacher|the coach|coach|mr \w+|mrs \w+|ms \w+|miss \w+|de juf|de meester|juf \w+|meester \w+|mevrouw \w+|meneer \w+|de trainer|de coach|frau \w+|herr \w+|der lehrer|die lehrerin|der trainer|die trainerin|la prof|le prof|la maitresse|le maitre|madame \w+|monsieur \w+|l entraineur|le coach) (?:said|says|asked|asks|wants|told us|zei|zegt|vroeg|vraagt|wil|sagt|meinte|hat gesagt|fragt|will|a dit|dit|demande|veut)"),
     # a game round, a dare among friends about food or a game
     (("pressure",), r"(?:one more|another|1 more|just one more|nog een|nog één|nog 1|nog eentje|noch eine|noch ein|noch 1|nur noch eine|encore une|encore un|une derniere|un dernier) (?:game|round|match|level|try|go|potje|rondje|spelletje|partijtje|level|runde|spiel|partie|match|manche|niveau|essai)"),
     # a surprise, a present or a spoiler
