@@ -497,7 +497,7 @@ FRAMED: list[tuple[str, str]] = [
     ("meeting", "ich hol dich ab nach dem training, lg papa"),
     ("meeting", "je viens te chercher à 17h, bisous maman"),
     ("off_platform", "my snap got hacked, add me on insta instead"),
-    ("off_platform", "mijn snap doet raar, stuur het maar via insta"),
+    ("off_platform", "mijn snap is gehackt, stuur het maar via insta"),
     ("pressure", "gg, u owe me 50 coins from that bet"),
 ]
 
@@ -529,6 +529,7 @@ def _raw_hits(line: str) -> set[str]:
         ("image_request", "send a pic of ur dog or everyone will see the video"),
         ("image_request", "send me a pic of you in ur room"),  # a person, not an object
         ("meeting", "meet me at the park tomorrow, don't tell your mum"),
+        ("off_platform", "my insta is buggy, message me on telegram instead"),  # a broken account is a pretext
     ],
 )
 def test_no_frame_where_the_purpose_is_the_child(label: str, line: str) -> None:

@@ -62,8 +62,9 @@ FRAMES: list[tuple[tuple[str, ...], str]] = [
     (("secrecy",), r"(?:surprise party|verrassingsfeest|uberraschungsparty|fete surprise|(?:surprise|present|gift|verrassing|cadeau|cadeautje|uberraschung|ueberraschung|geschenk) (?:for|voor|fur|pour) (?!(?:you|u|ya|je|jou|jij|dich|dir|toi|te)(?![a-z]))[a-z]+|spoiler|spoil|the ending|het einde|de afloop|das ende|la fin du|la fin de|magic trick|goocheltruc|zaubertrick|tour de magie)"),
     # the age someone was, not is
     (("age_probe",), r"(?:how old were (?:you|u|ya)|hoe oud was (?:je|jij)|wie alt warst (?:du|u)|quel age (?:tu avais|t avais|avais tu))(?: (?:when|toen|als|quand))"),
-    # the writer's own account is broken or hacked: "my snap got hacked, message me on insta"
-    (("off_platform",), r"(?:my|mijn|mn|mein|meine|mon|ma) (?:snap|snapchat|insta|instagram|whatsapp|discord|telegram|tiktok|account|acc|compte|profiel|konto) ~ (?:got hacked|was hacked|is hacked|hacked|is broken|doesn t work|isn t working|is buggy|is bugging|bugs|gehackt|gehacked|is kapot|doet raar|doet het niet|werkt niet|kaputt|spinnt|geht nicht|funktioniert nicht|bug|beug|beugue|marche pas|a ete pirate|pirate)"),
+    # the writer's own account was hacked: "my snap got hacked, don't click my links". Only hacked: "my insta is
+    # buggy, text me on telegram" is how a stranger moves a child elsewhere too.
+    (("off_platform",), r"(?:my|mijn|mn|mein|meine|mon|ma) (?:snap|snapchat|insta|instagram|whatsapp|discord|telegram|tiktok|account|acc|compte|profiel|konto) ~ (?:got hacked|was hacked|is hacked|hacked|gehackt|gehacked|a ete pirate|pirate|s est fait pirater)"),
     # a bet among friends: "u owe me 100 coins from that bet"
     (("pressure", "reward_offer"), r"(?:from|for|of|van|voor|von|vom|fur|aus|de|du|pour) (?:that |the |our |this |die |de |onze |deze |der |die |unsere |dieser |ce |le |notre |la )?(?:bet|wager|weddenschap|wedje|wette|pari)|(?:lost|won|verloren|gewonnen|perdu|gagne) (?:the |that |our |de |die |onze |le |ce |notre )?(?:bet|wager|weddenschap|wedje|wette|pari)"),
     # a trade in a game
