@@ -363,6 +363,7 @@ def benign_frames(text: str) -> frozenset[str]:
     learned tier asks here before it adds one."""
     return _framed(normalize(text).text)
 
+
 _TOKEN = re.compile(r"[a-z0-9]+")
 _WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 

@@ -19,15 +19,14 @@ from __future__ import annotations
 
 _OBJECT = (
     r"(?:dog|doggo|puppy|pup|cat|kitten|kitty|hamster|rabbit|bunny|horse|pony|pet|fish|bird|parrot|guinea pig|"
-    r"hond|hondje|puppy|kat|katje|poes|poesje|konijn|paard|pony|cavia|huisdier|"
-    r"hund|hundchen|welpe|katze|katzchen|kaninchen|hase|pferd|meerschweinchen|haustier|"
-    r"chien|chiot|chat|chaton|lapin|cheval|poney|hamster|"
-    r"homework|hw|page|worksheet|assignment|notes|board|whiteboard|timetable|schedule|test|exam|answers|exercise|book|"
-    r"huiswerk|bladzijde|blz|pagina|opdracht|werkblad|aantekeningen|bord|rooster|toets|antwoorden|oefening|boek|"
-    r"hausaufgaben|hausi|seite|aufgabe|arbeitsblatt|tafel|tafelbild|stundenplan|test|arbeit|antworten|ubung|buch|"
-    r"devoirs|page|exercice|exo|tableau|cours|emploi du temps|controle|reponses|livre|fiche|"
-    r"drawing|painting|cake|bike|garden|trip|concert|recital|match|tekening|schilderij|taart|fiets|tuin|schoolreis|"
-    r"zeichnung|kuchen|torte|fahrrad|garten|klassenfahrt|ausflug|dessin|peinture|gateau|velo|jardin|sortie|voyage)"
+    r"hond|hondje|kat|katje|poes|poesje|konijn|paard|cavia|huisdier|hund|hundchen|welpe|katze|katzchen|kaninchen|"
+    r"hase|pferd|meerschweinchen|haustier|chien|chiot|chat|chaton|lapin|cheval|poney|homework|hw|page|worksheet|"
+    r"assignment|notes|board|whiteboard|timetable|schedule|test|exam|answers|exercise|book|huiswerk|bladzijde|blz|"
+    r"pagina|opdracht|werkblad|aantekeningen|bord|rooster|toets|antwoorden|oefening|boek|hausaufgaben|hausi|seite|"
+    r"aufgabe|arbeitsblatt|tafel|tafelbild|stundenplan|arbeit|antworten|ubung|buch|devoirs|exercice|exo|tableau|"
+    r"cours|emploi du temps|controle|reponses|livre|fiche|drawing|painting|cake|bike|garden|trip|concert|recital|"
+    r"match|tekening|schilderij|taart|fiets|tuin|schoolreis|zeichnung|kuchen|torte|fahrrad|garten|klassenfahrt|"
+    r"ausflug|dessin|peinture|gateau|velo|jardin|sortie|voyage)"
 )
 _FAMILY_SIGN = (
     r"(?:love|luv|lots of love|xx+|xo+|kisses|hugs|bisous|gros bisous|bises|kusjes|dikke kus|liefs|groetjes|groeten|"
